@@ -1,0 +1,72 @@
+"""The Slack app manifest is valid against Slack's official schema and says what the app needs."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from jsonschema import Draft7Validator
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((ROOT / "tests/schemas/slack-manifest.schema.1.0.0.json").read_text())
+MANIFEST = yaml.safe_load((ROOT / "manifest/slack/manifest.yaml").read_text())
+VALIDATOR = Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER)
+COMMAND_SCHEMA = SCHEMA["definitions"]["app-manifests.v1.features.slash_commands"]["items"]["properties"]
+
+
+def errors(manifest: dict) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in VALIDATOR.iter_errors(manifest)]
+
+
+def test_schema_is_well_formed():
+    Draft7Validator.check_schema(SCHEMA)
+
+
+def test_manifest_validates():
+    assert MANIFEST["_metadata"]["major_version"] == 1
+    assert errors(MANIFEST) == []
+
+
+def test_slash_commands_are_described_within_slack_limits():
+    commands = {c["command"]: c for c in MANIFEST["features"]["slash_commands"]}
+    assert set(commands) == {"/share-insight", "/focus", "/meeting-check", "/unmeet"}
+    for command in commands.values():
+        assert 0 < len(command["description"].strip()) <= COMMAND_SCHEMA["description"]["maxLength"]
+        assert len(command.get("usage_hint", "")) <= COMMAND_SCHEMA["usage_hint"]["maxLength"]
+        assert command["url"] == "https://YOUR-HOST/slack/events"
+        assert command["should_escape"] is False
+
+
+def test_least_privilege_scopes_and_events():
+    scopes = MANIFEST["oauth_config"]["scopes"]
+    assert "chat:write.public" not in scopes["bot"]
+    assert sorted(scopes["user"]) == ["dnd:write", "users.profile:write"]
+    assert MANIFEST["settings"]["socket_mode_enabled"] is False
+    assert {"app_uninstalled", "tokens_revoked"} <= set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
+
+
+def broken(change) -> dict:
+    manifest = copy.deepcopy(MANIFEST)
+    change(manifest)
+    return manifest
+
+
+@pytest.mark.parametrize(
+    "change, where",
+    [
+        (lambda m: m["features"]["slash_commands"][0].pop("description"), "features/slash_commands/0"),
+        (lambda m: m["features"]["slash_commands"][1].update(url="ftp://YOUR-HOST/slack/events"),
+         "features/slash_commands/1/url"),
+        (lambda m: m["features"]["slash_commands"][2].update(command="meeting-check"),
+         "features/slash_commands/2/command"),
+        (lambda m: m["settings"]["interactivity"].update(request_url="YOUR-HOST/slack/events"),
+         "settings/interactivity/request_url"),
+        (lambda m: m["features"]["shortcuts"][0].update(name="Do we really need to meet?"),
+         "features/shortcuts/0/name"),
+        (lambda m: m["features"]["bot_user"].update(always_online="no"), "features/bot_user/always_online"),
+    ],
+)
+def test_broken_manifest_is_rejected(change, where):
+    found = errors(broken(change))
+    assert found and all(e.startswith(where) for e in found), found
