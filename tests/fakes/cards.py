@@ -72,5 +72,6 @@ def _explain(error: ValidationError) -> list[ValidationError]:
         return [leaf for sub in meant[0] for leaf in _explain(sub)]
     if all(sub.absolute_path == error.absolute_path for sub in error.context):
         # A value-level anyOf (enum or case-insensitive pattern): the enum names the choices.
-        return [sub for sub in error.context if sub.validator == "enum"][:1] or [error]
+        leaves = [leaf for sub in error.context for leaf in _explain(sub)]
+        return [leaf for leaf in leaves if leaf.validator == "enum"][:1] or [error]
     return [error]
