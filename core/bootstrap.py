@@ -1,0 +1,38 @@
+"""The composition root of core: settings -> database, clock, summariser -> services and job handlers.
+Platform adapters add their messengers to `deps.messengers`."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from core.config import Settings
+from core.jobs.worker import Handler, Worker
+from core.llm.offline import OfflineSummariser
+from core.persistence.db import Database
+from core.ports import Clock, SystemClock
+from core.services.deps import Deps
+from core.services.rounds import ROUND_JOBS
+
+JOB_TABLES = (ROUND_JOBS,)  # every feature's {job kind: handler(deps, job)}
+
+
+def build_deps(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Deps:
+    return Deps(db=db or Database(settings.database_url), clock=clock or SystemClock(), settings=settings,
+                summariser=OfflineSummariser())
+
+
+def job_handlers(deps: Deps) -> dict[str, Handler]:
+    handlers: dict[str, Handler] = {}
+    for table in JOB_TABLES:
+        handlers.update({kind: partial(handler, deps) for kind, handler in table.items()})
+    return handlers
+
+
+def build_worker(deps: Deps, **kwargs) -> Worker:
+    settings = deps.settings
+    options = dict(lease=settings.job_lease_seconds, max_attempts=settings.job_max_attempts,
+                   concurrency=settings.job_concurrency, poll=settings.job_poll_seconds)
+    options.update(kwargs)
+    worker = Worker(deps.db, job_handlers(deps), deps.clock, **options)
+    deps.wake_worker = worker.wake
+    return worker

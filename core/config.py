@@ -1,0 +1,82 @@
+"""Settings: the only place that reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def async_database_url(url: str) -> str:
+    """Map the URLs people write (`sqlite:///x.db`, `postgresql://…`) to SQLAlchemy async drivers."""
+    if url.startswith("sqlite://") and "+aiosqlite" not in url.split("://", 1)[0]:
+        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    # Slack
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""  # xapp-…: when set, Socket Mode
+    slack_api_url: str = "https://slack.com/api/"
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+
+    # Microsoft Teams
+    microsoft_app_id: str = ""
+    microsoft_app_password: str = ""
+    microsoft_app_tenant_id: str = ""
+    microsoft_app_type: str = "MultiTenant"
+    teams_allowed_tenants: str = ""  # comma-separated tenant ids; empty = any
+    teams_local_mode: bool = False  # anonymous bot (Agents Playground) on a non-loopback host
+
+    # LLM (any OpenAI-compatible endpoint)
+    openai_base_url: str = ""
+    openai_api_key: str = ""
+    unmeet_llm_model: str = ""
+
+    # Storage and server
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'unmeet.db'}")
+    host: str = "127.0.0.1"
+    port: int = 3978
+    unmeet_dev_mode: bool = False  # allow Slack without a signing secret (never in production)
+    unmeet_default_locale: str = "en"
+    unmeet_secret_key: str = ""  # encrypts user tokens at rest; derived from signing secret when empty
+
+    # Jobs
+    job_lease_seconds: float = 30.0
+    job_max_attempts: int = 8
+    job_poll_seconds: float = 1.0
+    job_concurrency: int = 16
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def async_database_url(self) -> str:
+        return async_database_url(self.database_url)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_base_url or self.openai_api_key) and bool(self.unmeet_llm_model)
+
+    @property
+    def allowed_tenants(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.teams_allowed_tenants.split(",") if t.strip())

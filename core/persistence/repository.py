@@ -1,0 +1,288 @@
+"""Reads and writes for workspaces, people, channels, rounds and answers. All SQL for these lives here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.domain.refs import ChannelRef, PersonRef, Posted, WorkspaceRef
+from core.persistence.db import upsert
+from core.persistence.tables import (answers, channels, members, recipients, rounds, seen_events, summaries,
+                                     workspaces)
+
+
+@dataclass(frozen=True)
+class WorkspaceRow:
+    id: int
+    ref: WorkspaceRef
+    name: str
+    locale: str | None
+    tz: str | None
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    workspace_id: int
+    ref: PersonRef
+    name: str
+    locale: str | None
+    tz: str | None
+    is_bot: bool
+    deleted: bool
+    unreachable: str | None
+    refreshed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    id: int
+    workspace: WorkspaceRow
+    channel: ChannelRef
+    channel_id: int
+    author: MemberRow
+    title: str
+    link: str
+    body: str
+    questions: tuple[str, ...]
+    share_mode: str
+    locale: str
+    status: str
+    deadline_at: datetime
+    created_at: datetime
+    closed_at: datetime | None
+    post: Posted | None
+    asked: int
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    id: int
+    round_id: int
+    member: MemberRow
+    texts: tuple[str, ...]
+    version: int
+    updated_at: datetime
+    reply: Posted | None
+
+
+# --- workspaces, members, channels ----------------------------------------------------------------
+async def ensure_workspace(conn: AsyncConnection, ref: WorkspaceRef, *, now: datetime, name: str | None = None,
+                           locale: str | None = None, tz: str | None = None) -> int:
+    statement = upsert(conn, workspaces).values(platform=ref.platform, external_id=ref.id, name=name or "",
+                                                locale=locale, tz=tz, created_at=now)
+    updates = {k: v for k, v in {"name": name, "locale": locale, "tz": tz}.items() if v}
+    if updates:
+        statement = statement.on_conflict_do_update(index_elements=["platform", "external_id"], set_=updates)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=["platform", "external_id"])
+    await conn.execute(statement)
+    return (await conn.execute(sa.select(workspaces.c.id).where(
+        workspaces.c.platform == ref.platform, workspaces.c.external_id == ref.id))).scalar_one()
+
+
+async def get_workspace(conn: AsyncConnection, workspace_id: int) -> WorkspaceRow:
+    row = (await conn.execute(sa.select(workspaces).where(workspaces.c.id == workspace_id))).one()
+    return _workspace(row)
+
+
+def _workspace(row) -> WorkspaceRow:
+    return WorkspaceRow(row.id, WorkspaceRef(row.platform, row.external_id), row.name, row.locale, row.tz)
+
+
+async def ensure_member(conn: AsyncConnection, workspace_id: int, external_id: str, *, now: datetime | None = None,
+                        name: str | None = None, locale: str | None = None, tz: str | None = None,
+                        is_bot: bool | None = None, deleted: bool | None = None) -> int:
+    """Create or refresh a person. Only the facts given are changed; `now` marks a refresh from the
+    platform's directory."""
+    facts = {"name": name, "locale": locale, "tz": tz, "is_bot": is_bot, "deleted": deleted,
+             "refreshed_at": now}
+    facts = {k: v for k, v in facts.items() if v is not None}
+    statement = upsert(conn, members).values(workspace_id=workspace_id, external_id=external_id,
+                                             **{"name": "", **facts})
+    if facts:
+        statement = statement.on_conflict_do_update(index_elements=["workspace_id", "external_id"], set_=facts)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=["workspace_id", "external_id"])
+    await conn.execute(statement)
+    return (await conn.execute(sa.select(members.c.id).where(
+        members.c.workspace_id == workspace_id, members.c.external_id == external_id))).scalar_one()
+
+
+async def ensure_channel(conn: AsyncConnection, workspace_id: int, external_id: str, *, name: str | None = None,
+                         locale: str | None = None, tz: str | None = None) -> int:
+    updates = {k: v for k, v in {"name": name, "locale": locale, "tz": tz}.items() if v}
+    statement = upsert(conn, channels).values(workspace_id=workspace_id, external_id=external_id,
+                                              **{"name": "", **updates})
+    if updates:
+        statement = statement.on_conflict_do_update(index_elements=["workspace_id", "external_id"], set_=updates)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=["workspace_id", "external_id"])
+    await conn.execute(statement)
+    return (await conn.execute(sa.select(channels.c.id).where(
+        channels.c.workspace_id == workspace_id, channels.c.external_id == external_id))).scalar_one()
+
+
+_member_cols = [members.c.id, members.c.workspace_id, members.c.external_id, members.c.name, members.c.locale,
+                members.c.tz, members.c.is_bot, members.c.deleted, members.c.unreachable, members.c.refreshed_at]
+
+
+def _member(row, workspace: WorkspaceRef) -> MemberRow:
+    return MemberRow(row.id, row.workspace_id, PersonRef(workspace, row.external_id), row.name, row.locale, row.tz,
+                     row.is_bot, row.deleted, row.unreachable, row.refreshed_at)
+
+
+async def get_member(conn: AsyncConnection, member_id: int) -> MemberRow:
+    row = (await conn.execute(
+        sa.select(*_member_cols, workspaces.c.platform, workspaces.c.external_id.label("ws_external"))
+        .join(workspaces, workspaces.c.id == members.c.workspace_id).where(members.c.id == member_id))).one()
+    return _member(row, WorkspaceRef(row.platform, row.ws_external))
+
+
+async def find_member(conn: AsyncConnection, person: PersonRef) -> MemberRow | None:
+    row = (await conn.execute(
+        sa.select(*_member_cols).join(workspaces, workspaces.c.id == members.c.workspace_id)
+        .where(workspaces.c.platform == person.workspace.platform, workspaces.c.external_id == person.workspace.id,
+               members.c.external_id == person.id))).one_or_none()
+    return None if row is None else _member(row, person.workspace)
+
+
+async def mark_unreachable(conn: AsyncConnection, member_id: int, reason: str) -> None:
+    await conn.execute(sa.update(members).where(members.c.id == member_id).values(unreachable=reason[:255]))
+
+
+# --- rounds ------------------------------------------------------------------------------------------
+async def insert_round(conn: AsyncConnection, **values) -> int:
+    result = await conn.execute(sa.insert(rounds).values(**values).returning(rounds.c.id))
+    return result.scalar_one()
+
+
+async def get_round(conn: AsyncConnection, round_id: int) -> RoundRow | None:
+    author = members.alias("author")
+    row = (await conn.execute(
+        sa.select(rounds, workspaces.c.platform, workspaces.c.external_id.label("ws_external"),
+                  workspaces.c.name.label("ws_name"), workspaces.c.locale.label("ws_locale"),
+                  workspaces.c.tz.label("ws_tz"), channels.c.external_id.label("ch_external"),
+                  author.c.external_id.label("a_external"), author.c.name.label("a_name"),
+                  author.c.locale.label("a_locale"), author.c.tz.label("a_tz"), author.c.is_bot.label("a_bot"),
+                  author.c.deleted.label("a_deleted"), author.c.unreachable.label("a_unreachable"),
+                  author.c.refreshed_at.label("a_refreshed"))
+        .join(workspaces, workspaces.c.id == rounds.c.workspace_id)
+        .join(channels, channels.c.id == rounds.c.channel_id)
+        .join(author, author.c.id == rounds.c.author_id)
+        .where(rounds.c.id == round_id))).one_or_none()
+    if row is None:
+        return None
+    ws = WorkspaceRef(row.platform, row.ws_external)
+    workspace = WorkspaceRow(row.workspace_id, ws, row.ws_name, row.ws_locale, row.ws_tz)
+    author_row = MemberRow(row.author_id, row.workspace_id, PersonRef(ws, row.a_external), row.a_name, row.a_locale,
+                           row.a_tz, row.a_bot, row.a_deleted, row.a_unreachable, row.a_refreshed)
+    post = Posted(row.post_conversation, row.post_id) if row.post_id else None
+    return RoundRow(row.id, workspace, ChannelRef(ws, row.ch_external), row.channel_id, author_row, row.title,
+                    row.link, row.body, tuple(row.questions), row.share_mode, row.locale, row.status,
+                    row.deadline_at, row.created_at, row.closed_at, post, row.asked)
+
+
+async def update_round(conn: AsyncConnection, round_id: int, *, expect_status: str | None = None, **values) -> bool:
+    """Change a round; with `expect_status`, only if it still has that status (a guard against races)."""
+    statement = sa.update(rounds).where(rounds.c.id == round_id)
+    if expect_status is not None:
+        statement = statement.where(rounds.c.status == expect_status)
+    return (await conn.execute(statement.values(**values))).rowcount == 1
+
+
+# --- recipients --------------------------------------------------------------------------------------
+async def add_recipients(conn: AsyncConnection, round_id: int, member_ids: list[int]) -> None:
+    if member_ids:
+        await conn.execute(upsert(conn, recipients).values(
+            [{"round_id": round_id, "member_id": m} for m in member_ids]).on_conflict_do_nothing())
+
+
+async def is_recipient(conn: AsyncConnection, round_id: int, member_id: int) -> bool:
+    return (await conn.execute(sa.select(sa.literal(1)).where(
+        recipients.c.round_id == round_id, recipients.c.member_id == member_id))).first() is not None
+
+
+async def get_recipient(conn: AsyncConnection, round_id: int, member_id: int):
+    return (await conn.execute(sa.select(recipients).where(
+        recipients.c.round_id == round_id, recipients.c.member_id == member_id))).one_or_none()
+
+
+async def update_recipient(conn: AsyncConnection, round_id: int, member_id: int, **values) -> None:
+    await conn.execute(sa.update(recipients).where(
+        recipients.c.round_id == round_id, recipients.c.member_id == member_id).values(**values))
+
+
+# --- answers -----------------------------------------------------------------------------------------
+async def save_answer(conn: AsyncConnection, round_id: int, member_id: int, texts: list[str], now: datetime) -> int:
+    """Insert or replace a person's answers to a round; returns the answer id."""
+    statement = upsert(conn, answers).values(round_id=round_id, member_id=member_id, texts=texts, version=1,
+                                             created_at=now, updated_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=["round_id", "member_id"],
+        set_={"texts": texts, "updated_at": now, "version": answers.c.version + 1})
+    await conn.execute(statement)
+    return (await conn.execute(sa.select(answers.c.id).where(
+        answers.c.round_id == round_id, answers.c.member_id == member_id))).scalar_one()
+
+
+def _answer_query():
+    return (sa.select(answers, *[c.label(f"m_{c.name}") for c in _member_cols], workspaces.c.platform,
+                      workspaces.c.external_id.label("ws_external"))
+            .join(members, members.c.id == answers.c.member_id)
+            .join(workspaces, workspaces.c.id == members.c.workspace_id))
+
+
+def _answer(row) -> AnswerRow:
+    ws = WorkspaceRef(row.platform, row.ws_external)
+    member = MemberRow(row.m_id, row.m_workspace_id, PersonRef(ws, row.m_external_id), row.m_name, row.m_locale,
+                       row.m_tz, row.m_is_bot, row.m_deleted, row.m_unreachable, row.m_refreshed_at)
+    reply = Posted(row.reply_conversation, row.reply_id) if row.reply_id else None
+    return AnswerRow(row.id, row.round_id, member, tuple(row.texts), row.version, row.updated_at, reply)
+
+
+async def get_answer(conn: AsyncConnection, answer_id: int) -> AnswerRow | None:
+    row = (await conn.execute(_answer_query().where(answers.c.id == answer_id))).one_or_none()
+    return None if row is None else _answer(row)
+
+
+async def find_answer(conn: AsyncConnection, round_id: int, member_id: int) -> AnswerRow | None:
+    row = (await conn.execute(_answer_query().where(
+        answers.c.round_id == round_id, answers.c.member_id == member_id))).one_or_none()
+    return None if row is None else _answer(row)
+
+
+async def round_answers(conn: AsyncConnection, round_id: int) -> list[AnswerRow]:
+    rows = (await conn.execute(_answer_query().where(answers.c.round_id == round_id).order_by(answers.c.id))).all()
+    return [_answer(row) for row in rows]
+
+
+async def set_answer_reply(conn: AsyncConnection, answer_id: int, posted: Posted) -> None:
+    await conn.execute(sa.update(answers).where(answers.c.id == answer_id).values(
+        reply_conversation=posted.conversation, reply_id=posted.id))
+
+
+async def has_answered(conn: AsyncConnection, round_id: int, member_id: int) -> bool:
+    return (await conn.execute(sa.select(sa.literal(1)).where(
+        answers.c.round_id == round_id, answers.c.member_id == member_id))).first() is not None
+
+
+# --- summaries ---------------------------------------------------------------------------------------
+async def save_summary(conn: AsyncConnection, round_id: int, **values) -> None:
+    statement = upsert(conn, summaries).values(round_id=round_id, **values)
+    await conn.execute(statement.on_conflict_do_update(index_elements=["round_id"], set_=values))
+
+
+async def get_summary(conn: AsyncConnection, round_id: int):
+    return (await conn.execute(sa.select(summaries).where(summaries.c.round_id == round_id))).one_or_none()
+
+
+# --- events ------------------------------------------------------------------------------------------
+async def first_sighting(conn: AsyncConnection, event_id: str, now: datetime) -> bool:
+    """True the first time an event id is seen (Slack redelivers events it thinks we missed)."""
+    result = await conn.execute(upsert(conn, seen_events).values(event_id=event_id, seen_at=now)
+                                .on_conflict_do_nothing())
+    return result.rowcount == 1

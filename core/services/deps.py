@@ -1,0 +1,26 @@
+"""What services need, in one place: built once by `core.bootstrap`, passed to every service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core.config import Settings
+from core.persistence.db import Database
+from core.ports import Clock, Messenger, Summariser
+
+
+@dataclass
+class Deps:
+    db: Database
+    clock: Clock
+    settings: Settings
+    summariser: Summariser
+    messengers: dict[str, Messenger] = field(default_factory=dict)
+    wake_worker: Callable[[], None] = lambda: None  # new work queued: tell the in-process worker
+
+    def messenger(self, platform: str) -> Messenger:
+        try:
+            return self.messengers[platform]
+        except KeyError:
+            raise LookupError(f"no messenger for platform {platform!r} (is it configured?)") from None

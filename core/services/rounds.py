@@ -1,0 +1,462 @@
+"""Reflection rounds: share, answer, remind, close.
+
+The functions called by adapters (`share_form`, `share_insight`, `confirm_share`, `answer_form`,
+`record_answer`) return neutral forms and notices. Everything that sends a message is a job
+(see `ROUND_JOBS`), queued in the same transaction as the change that calls for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.domain import rounds as rules
+from core.domain.refs import ChannelRef, PersonRef, Posted
+from core.domain.rounds import FieldError, RoundStatus, ShareInput, ShareMode
+from core.domain.summary import AnswerText, SummaryInput
+from core.jobs import queue
+from core.jobs.queue import Job
+from core.jobs.worker import Defer, Permanent
+from core.messages import rounds as views
+from core.messages.i18n import Translator, translator
+from core.messages.model import Form, Notice
+from core.persistence import repository as repo
+from core.persistence.repository import MemberRow, RoundRow
+from core.ports import Person, RetryLater, Unreachable
+from core.services.deps import Deps
+
+log = logging.getLogger("unmeet.rounds")
+
+MEMBER_INFO_MAX_AGE = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """The form again, with the person's values and a sentence per wrong field."""
+
+    form: Form
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """The author must confirm before many people get a DM."""
+
+    form: Form
+
+
+@dataclass(frozen=True)
+class Done:
+    notice: Notice | None = None
+
+
+def errors_text(t: Translator, errors: dict[str, FieldError]) -> dict[str, str]:
+    return {field: t.gettext(error.message, **error.params) for field, error in errors.items()}
+
+
+# --- people ---------------------------------------------------------------------------------------
+async def known_person(deps: Deps, person: PersonRef, *, refresh: bool = True) -> MemberRow:
+    """The stored person, refreshed from the platform's directory when unknown or older than a week."""
+    async with deps.db.transaction() as conn:
+        member = await repo.find_member(conn, person)
+        fresh = member is not None and member.name
+    if refresh and not fresh:
+        try:
+            info: Person | None = await deps.messenger(person.workspace.platform).person(person)
+        except Exception:  # noqa: BLE001 - the directory being slow must not stop the person
+            log.warning("could not look up %s", person.id, exc_info=True)
+            info = None
+        async with deps.db.transaction() as conn:
+            workspace_id = await repo.ensure_workspace(conn, person.workspace, now=deps.clock.now())
+            if info is not None:
+                await repo.ensure_member(conn, workspace_id, person.id, now=deps.clock.now(), name=info.name,
+                                         locale=info.locale, tz=info.tz, is_bot=info.is_bot, deleted=info.deleted)
+            else:
+                await repo.ensure_member(conn, workspace_id, person.id)
+            member = await repo.find_member(conn, person)
+    elif member is None:
+        async with deps.db.transaction() as conn:
+            workspace_id = await repo.ensure_workspace(conn, person.workspace, now=deps.clock.now())
+            await repo.ensure_member(conn, workspace_id, person.id)
+            member = await repo.find_member(conn, person)
+    assert member is not None
+    return member
+
+
+async def person_translator(deps: Deps, member: MemberRow) -> Translator:
+    async with deps.db.transaction() as conn:
+        workspace = await repo.get_workspace(conn, member.workspace_id)
+    return translator(member.locale, workspace.locale, deps.settings.unmeet_default_locale)
+
+
+# --- sharing --------------------------------------------------------------------------------------
+async def share_form(deps: Deps, *, author: PersonRef, channel_id: str, prefill: ShareInput | None = None) -> Form:
+    """The empty share form in the author's language, with the programme's default questions."""
+    member = await known_person(deps, author)
+    t = await person_translator(deps, member)
+    today = deps.clock.now().astimezone(rules.zone(member.tz)).date()
+    data = prefill or ShareInput(title="", questions=rules.DEFAULT_QUESTIONS[t.language])
+    questions = tuple(q or d for q, d in zip(data.questions, rules.DEFAULT_QUESTIONS[t.language]))
+    return views.share_form(t, channel_id=data.channel_id or channel_id, deadline=data.deadline or today + timedelta(days=7),
+                            questions=questions, title=data.title, link=data.link, text=data.text,
+                            share_mode=data.share_mode or ShareMode.THREAD)
+
+
+async def share_insight(deps: Deps, *, author: PersonRef, data: ShareInput) -> Invalid | Confirm | Done:
+    """Validate the share form and start the round, or ask the author to confirm a large audience."""
+    member = await known_person(deps, author)
+    t = await person_translator(deps, member)
+    today = deps.clock.now().astimezone(rules.zone(member.tz)).date()
+    errors = rules.validate_share(data, today=today)
+    if errors:
+        return Invalid(views.share_form(t, channel_id=data.channel_id, deadline=data.deadline or today,
+                                        questions=data.questions, title=data.title, link=data.link, text=data.text,
+                                        share_mode=data.share_mode if data.share_mode in set(ShareMode)
+                                        else ShareMode.THREAD, errors=errors_text(t, errors)))
+    channel = ChannelRef(author.workspace, data.channel_id.strip())
+    members = await deps.messenger(author.workspace.platform).member_count(channel)
+    needs_confirmation = members > rules.CONFIRM_ABOVE_MEMBERS
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        channel_id = await repo.ensure_channel(conn, member.workspace_id, channel.id)
+        round_id = await repo.insert_round(
+            conn, workspace_id=member.workspace_id, channel_id=channel_id, author_id=member.id,
+            title=data.title.strip(), link=data.link.strip(), body=data.text.strip(),
+            questions=[q.strip() for q in data.questions], share_mode=data.share_mode, locale=t.language,
+            status=RoundStatus.AWAITING_CONFIRMATION if needs_confirmation else RoundStatus.OPEN,
+            deadline_at=rules.deadline_instant(data.deadline, member.tz), created_at=now)
+        if not needs_confirmation:
+            await _start(conn, round_id, member.workspace_id, now)
+    if needs_confirmation:
+        return Confirm(views.confirm_form(t, round_id=round_id, members=members))
+    deps.wake_worker()
+    return Done(views.notice(t.gettext("Shared. Everyone in the channel gets the questions in a direct message.")))
+
+
+async def _start(conn: AsyncConnection, round_id: int, workspace_id: int, now: datetime) -> None:
+    round_ = await repo.get_round(conn, round_id)
+    await queue.enqueue(conn, "round.fan_out", f"fanout:{round_id}", {"round": round_id}, due_at=now, now=now,
+                        workspace_id=workspace_id)
+    await queue.enqueue(conn, "round.close", f"close:{round_id}", {"round": round_id}, due_at=round_.deadline_at,
+                        now=now, workspace_id=workspace_id)
+
+
+async def confirm_share(deps: Deps, *, author: PersonRef, round_id: int) -> Done:
+    member = await known_person(deps, author, refresh=False)
+    t = await person_translator(deps, member)
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        round_ = await repo.get_round(conn, round_id)
+        if round_ is None or round_.author.id != member.id:
+            return Done(views.notice(t.gettext("That round isn't yours to send.")))
+        if not await repo.update_round(conn, round_id, expect_status=RoundStatus.AWAITING_CONFIRMATION,
+                                       status=RoundStatus.OPEN, created_at=now):
+            return Done(views.notice(t.gettext("This round was already sent.")))
+        await _start(conn, round_id, member.workspace_id, now)
+    deps.wake_worker()
+    return Done(views.notice(t.gettext("Shared. Everyone in the channel gets the questions in a direct message.")))
+
+
+# --- answering ------------------------------------------------------------------------------------
+async def _answerable(deps: Deps, conn: AsyncConnection, person: MemberRow, round_id: int,
+                      t: Translator) -> RoundRow | Notice:
+    round_ = await repo.get_round(conn, round_id)
+    if round_ is None or round_.workspace.id != person.workspace_id:
+        return views.notice(t.gettext("This round no longer exists."))
+    if rules.is_closed(round_.deadline_at, round_.status, deps.clock.now()):
+        return views.notice(t.gettext("This round is closed, so answers can't be added any more. "
+                                      "The summary is in the thread."))
+    if person.id != round_.author.id and not await repo.is_recipient(conn, round_id, person.id):
+        return views.notice(t.gettext("This round was shared with the members of its channel when it started, "
+                                      "and you weren't one of them. Ask {name} if you'd like to join in.",
+                                      name=round_.author.name or round_.author.ref.id))
+    return round_
+
+
+async def answer_form(deps: Deps, *, person: PersonRef, round_id: int) -> Form | Notice:
+    member = await known_person(deps, person)
+    t = await person_translator(deps, member)
+    async with deps.db.transaction() as conn:
+        round_ = await _answerable(deps, conn, member, round_id, t)
+        if isinstance(round_, Notice):
+            return round_
+        previous = await repo.find_answer(conn, round_id, member.id)
+    return views.answer_form(t, round_, previous.texts if previous else ())
+
+
+async def record_answer(deps: Deps, *, person: PersonRef, round_id: int, texts: tuple[str, ...]) -> Invalid | Done:
+    """Store (or replace) a person's answers and queue the thread reply (or its update)."""
+    member = await known_person(deps, person, refresh=False)
+    t = await person_translator(deps, member)
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        round_ = await _answerable(deps, conn, member, round_id, t)
+        if isinstance(round_, Notice):
+            return Done(round_)
+        errors = rules.validate_answers(texts)
+        if errors:
+            return Invalid(views.answer_form(t, round_, texts, errors_text(t, errors)))
+        answer_id = await repo.save_answer(conn, round_id, member.id, [x.strip() for x in texts], now)
+        await queue.enqueue(conn, "round.post_answer", f"answer:{answer_id}", {"answer": answer_id}, due_at=now,
+                            now=now, workspace_id=member.workspace_id, rearm=True)
+    deps.wake_worker()
+    where = {ShareMode.THREAD: t.gettext("Thank you! Your answers are in the thread."),
+             ShareMode.ANONYMOUS: t.gettext("Thank you! Your answers are in the thread, without your name."),
+             ShareMode.AUTHOR_ONLY: t.gettext("Thank you! The author sees your answers; everyone sees them when "
+                                              "the round closes.")}
+    return Done(views.notice(where[round_.share_mode]))
+
+
+# --- jobs -------------------------------------------------------------------------------------------
+async def _round(deps: Deps, round_id: int) -> RoundRow:
+    async with deps.db.transaction() as conn:
+        round_ = await repo.get_round(conn, round_id)
+    if round_ is None:
+        raise Permanent(f"round {round_id} is gone")
+    return round_
+
+
+def _round_translator(deps: Deps, round_: RoundRow) -> Translator:
+    return translator(round_.locale, round_.workspace.locale, deps.settings.unmeet_default_locale)
+
+
+async def fan_out(deps: Deps, job: Job) -> None:
+    """List the channel's members and queue one DM per member (except the author), then the channel post.
+    Bots and deactivated people are filtered when each DM is sent, from the directory."""
+    round_ = await _round(deps, job.payload["round"])
+    if round_.status != RoundStatus.OPEN:
+        return
+    people = await deps.messenger(round_.workspace.ref.platform).channel_members(round_.channel)
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        member_ids = []
+        for person in people:
+            if person.ref.id == round_.author.ref.id or person.is_bot or person.deleted:
+                continue
+            member_id = await repo.ensure_member(conn, round_.workspace.id, person.ref.id,
+                                                 name=person.name or None, is_bot=person.is_bot or None)
+            member_ids.append(member_id)
+        await repo.add_recipients(conn, round_.id, member_ids)
+        await repo.update_round(conn, round_.id, asked=len(member_ids))
+        for member_id in member_ids:
+            await queue.enqueue(conn, "round.dm", f"dm:{round_.id}:{member_id}",
+                                {"round": round_.id, "member": member_id}, due_at=now, now=now,
+                                workspace_id=round_.workspace.id)
+        await queue.enqueue(conn, "round.post", f"post:{round_.id}", {"round": round_.id}, due_at=now, now=now,
+                            workspace_id=round_.workspace.id)
+
+
+async def post_round(deps: Deps, job: Job) -> None:
+    round_ = await _round(deps, job.payload["round"])
+    if round_.post is not None:
+        return
+    posted = await _deliver(deps, job, round_.channel, views.round_post(_round_translator(deps, round_), round_))
+    async with deps.db.transaction() as conn:
+        await repo.update_round(conn, round_.id, post_conversation=posted.conversation, post_id=posted.id)
+
+
+async def _refreshed(deps: Deps, member: MemberRow) -> MemberRow:
+    """Make sure we know whether this person is a bot or gone, their language and time zone."""
+    now = deps.clock.now()
+    if member.refreshed_at is not None and now - member.refreshed_at < MEMBER_INFO_MAX_AGE:
+        return member
+    info = await deps.messenger(member.ref.workspace.platform).person(member.ref)
+    async with deps.db.transaction() as conn:
+        await repo.ensure_member(conn, member.workspace_id, member.ref.id, now=now, name=info.name,
+                                 locale=info.locale, tz=info.tz, is_bot=info.is_bot, deleted=info.deleted)
+        return await repo.get_member(conn, member.id)
+
+
+async def _member(deps: Deps, member_id: int) -> MemberRow:
+    async with deps.db.transaction() as conn:
+        return await repo.get_member(conn, member_id)
+
+
+async def _deliver(deps: Deps, job: Job, where: ChannelRef | MemberRow, message, *,
+                   thread: str | None = None) -> Posted | None:
+    """Send once. A recovered job (its worker died, maybe right after sending) first asks the platform
+    whether the message already arrived. A person who can't be reached is marked so; returns None."""
+    platform = where.workspace.platform if isinstance(where, ChannelRef) else where.ref.workspace.platform
+    messenger = deps.messenger(platform)
+    target = where if isinstance(where, ChannelRef) else where.ref
+    if job.recovered:
+        sent = await messenger.find_sent(target, job.key, thread=thread)
+        if sent is not None:
+            return sent
+    if isinstance(where, ChannelRef):
+        return await messenger.post(where, message, thread=thread, key=job.key)
+    try:
+        return await messenger.send_dm(where.ref, message, key=job.key)
+    except Unreachable as gone:
+        async with deps.db.transaction() as conn:
+            await repo.mark_unreachable(conn, where.id, str(gone) or "unreachable")
+        return None
+
+
+async def send_dm(deps: Deps, job: Job) -> None:
+    """The questions to one member; then their reminder is scheduled in their own time zone."""
+    round_ = await _round(deps, job.payload["round"])
+    member = await _member(deps, job.payload["member"])
+    if rules.is_closed(round_.deadline_at, round_.status, deps.clock.now()):
+        return
+    member = await _refreshed(deps, member)
+    if member.is_bot or member.deleted or member.unreachable:
+        async with deps.db.transaction() as conn:
+            await repo.update_recipient(conn, round_.id, member.id,
+                                        unreachable="bot" if member.is_bot else member.unreachable or "deleted")
+        return
+    t = translator(member.locale, round_.workspace.locale, deps.settings.unmeet_default_locale)
+    posted = await _deliver(deps, job, member, views.round_dm(t, round_, member.tz))
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        if posted is None:
+            await repo.update_recipient(conn, round_.id, member.id, unreachable="unreachable")
+            return
+        await repo.update_recipient(conn, round_.id, member.id, dm_conversation=posted.conversation, dm_id=posted.id)
+        when = rules.reminder_time(round_.deadline_at, member.tz, now)
+        if when is not None:
+            await queue.enqueue(conn, "round.remind", f"remind:{round_.id}:{member.id}",
+                                {"round": round_.id, "member": member.id}, due_at=when, now=now,
+                                workspace_id=round_.workspace.id)
+
+
+async def send_reminder(deps: Deps, job: Job) -> None:
+    """One reminder, only to someone who has not answered, only while the round is open."""
+    round_ = await _round(deps, job.payload["round"])
+    member = await _member(deps, job.payload["member"])
+    if rules.is_closed(round_.deadline_at, round_.status, deps.clock.now()) or member.unreachable:
+        return
+    async with deps.db.transaction() as conn:
+        if await repo.has_answered(conn, round_.id, member.id):
+            return
+        recipient = await repo.get_recipient(conn, round_.id, member.id)
+        if recipient is None or recipient.reminded_at is not None or recipient.unreachable:
+            return
+    t = translator(member.locale, round_.workspace.locale, deps.settings.unmeet_default_locale)
+    await _deliver(deps, job, member, views.reminder_dm(t, round_, member.tz))
+    async with deps.db.transaction() as conn:
+        await repo.update_recipient(conn, round_.id, member.id, reminded_at=deps.clock.now())
+
+
+async def post_answer(deps: Deps, job: Job) -> None:
+    """Put an answer where the round's mode says: the thread (attributed or anonymous), or — while an
+    author-only round is open — a DM to the author. An answer already posted there is updated."""
+    async with deps.db.transaction() as conn:
+        answer = await repo.get_answer(conn, job.payload["answer"])
+    if answer is None:
+        return
+    round_ = await _round(deps, answer.round_id)
+    messenger = deps.messenger(round_.workspace.ref.platform)
+    t = _round_translator(deps, round_)
+    to_author = round_.share_mode == ShareMode.AUTHOR_ONLY and round_.status == RoundStatus.OPEN
+    name = None if round_.share_mode == ShareMode.ANONYMOUS else (answer.member.name or answer.member.ref.id)
+    message = views.answer_reply(t, round_, name, answer.texts)
+    if to_author:
+        if answer.reply is not None:
+            await messenger.update(answer.reply, message)
+            return
+        posted = await _deliver(deps, job, round_.author, message)
+        if posted is None:
+            return
+    else:
+        if round_.post is None:
+            raise RetryLater("the round is not posted yet", seconds=5)
+        if answer.reply is not None and answer.reply.conversation == round_.post.conversation:
+            await messenger.update(answer.reply, message)
+            return
+        posted = await _deliver(deps, job, round_.channel, message, thread=round_.post.id)
+    async with deps.db.transaction() as conn:
+        await repo.set_answer_reply(conn, answer.id, posted)
+
+
+async def close_round(deps: Deps, job: Job) -> None:
+    """At the deadline: close, summarise, and queue the summary (and, for author-only rounds, the answers)."""
+    round_ = await _round(deps, job.payload["round"])
+    now = deps.clock.now()
+    if round_.status != RoundStatus.OPEN:
+        return
+    if now < round_.deadline_at:
+        raise Defer(round_.deadline_at)
+    async with deps.db.transaction() as conn:
+        answers = await repo.round_answers(conn, round_.id)
+    anonymous = round_.share_mode == ShareMode.ANONYMOUS
+    data = SummaryInput(
+        round_id=round_.id, workspace_id=round_.workspace.id, title=round_.title, locale=round_.locale,
+        anonymous=anonymous, questions=round_.questions, asked=round_.asked,
+        answers=tuple(AnswerText(a.id, None if anonymous else (a.member.name or a.member.ref.id), a.texts)
+                      for a in answers))
+    summary = await deps.summariser.summarise(data)
+    async with deps.db.transaction() as conn:
+        if not await repo.update_round(conn, round_.id, expect_status=RoundStatus.OPEN, status=RoundStatus.CLOSED,
+                                       closed_at=now):
+            return
+        await repo.save_summary(conn, round_.id, kind=summary.kind, headline=summary.headline,
+                                body=summary_to_json(summary), model=summary.model, prompt_id=summary.prompt_id,
+                                tokens_in=summary.tokens_in, tokens_out=summary.tokens_out, created_at=now)
+        if round_.share_mode == ShareMode.AUTHOR_ONLY:
+            for answer in answers:
+                await queue.enqueue(conn, "round.post_answer", f"answer:{answer.id}", {"answer": answer.id},
+                                    due_at=now, now=now, workspace_id=round_.workspace.id, rearm=True)
+        for kind, key in (("round.post_summary", f"summary:{round_.id}"), ("round.mark_closed", f"closed:{round_.id}")):
+            await queue.enqueue(conn, kind, key, {"round": round_.id}, due_at=now, now=now,
+                                workspace_id=round_.workspace.id)
+
+
+def summary_to_json(summary) -> dict:
+    from dataclasses import asdict
+
+    return asdict(summary)
+
+
+def summary_from_json(data: dict):
+    from core.domain.summary import QuestionSummary, Quote, SummaryResult, Theme
+
+    def theme(d):
+        return Theme(d["label"], d["count"], tuple(Quote(**q) for q in d.get("quotes", ())))
+
+    return SummaryResult(
+        **{**data,
+           "questions": tuple(QuestionSummary(q["question"], q["answered"], tuple(theme(x) for x in q["themes"]),
+                                              tuple(Quote(**x) for x in q["quotes"])) for q in data["questions"]),
+           "themes": tuple(theme(x) for x in data.get("themes", ())),
+           "disagreements": tuple(data.get("disagreements", ())),
+           "open_questions": tuple(data.get("open_questions", ()))})
+
+
+async def post_summary(deps: Deps, job: Job) -> None:
+    round_ = await _round(deps, job.payload["round"])
+    if round_.post is None:
+        raise RetryLater("the round is not posted yet", seconds=5)
+    async with deps.db.transaction() as conn:
+        stored = await repo.get_summary(conn, round_.id)
+        answers = await repo.round_answers(conn, round_.id)
+    if round_.share_mode == ShareMode.AUTHOR_ONLY and any(
+            a.reply is None or a.reply.conversation != round_.post.conversation for a in answers):
+        raise Defer(deps.clock.now() + timedelta(seconds=2))  # the answers go in the thread first
+    summary = summary_from_json(stored.body)
+    message = views.summary_message(_round_translator(deps, round_), summary,
+                                    anonymous=round_.share_mode == ShareMode.ANONYMOUS)
+    await _deliver(deps, job, round_.channel, message, thread=round_.post.id)
+
+
+async def mark_closed(deps: Deps, job: Job) -> None:
+    """The channel post loses its Answer button once the round is closed."""
+    round_ = await _round(deps, job.payload["round"])
+    if round_.post is None:
+        raise RetryLater("the round is not posted yet", seconds=5)
+    await deps.messenger(round_.workspace.ref.platform).update(
+        round_.post, views.round_post(_round_translator(deps, round_), round_, closed=True))
+
+
+ROUND_JOBS = {
+    "round.fan_out": fan_out,
+    "round.post": post_round,
+    "round.dm": send_dm,
+    "round.remind": send_reminder,
+    "round.post_answer": post_answer,
+    "round.close": close_round,
+    "round.post_summary": post_summary,
+    "round.mark_closed": mark_closed,
+}

@@ -1,0 +1,69 @@
+"""An in-memory Messenger (the core port) for service tests that need no platform."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from core.domain.refs import ChannelRef, PersonRef, Posted
+from core.messages.model import Message
+from core.ports import Person, Unreachable
+
+
+@dataclass
+class Sent:
+    conversation: str
+    id: str
+    message: Message
+    thread: str | None = None
+    key: str | None = None
+
+
+@dataclass
+class FakeMessenger:
+    platform: str = "slack"
+    people: dict[str, Person] = field(default_factory=dict)
+    channels: dict[str, list[str]] = field(default_factory=dict)
+    unreachable: set[str] = field(default_factory=set)
+    sent: list[Sent] = field(default_factory=list)
+    updates: list[Sent] = field(default_factory=list)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def add_person(self, ws, user_id: str, name: str, **facts) -> PersonRef:
+        ref = PersonRef(ws, user_id)
+        self.people[user_id] = Person(ref, name, **facts)
+        return ref
+
+    async def person(self, ref: PersonRef) -> Person:
+        return self.people[ref.id]
+
+    async def member_count(self, channel: ChannelRef) -> int:
+        return len(self.channels.get(channel.id, []))
+
+    async def channel_members(self, channel: ChannelRef) -> list[Person]:
+        return [Person(PersonRef(channel.workspace, uid), "") for uid in self.channels.get(channel.id, [])]
+
+    def _record(self, conversation: str, message: Message, thread, key) -> Posted:
+        posted = Posted(conversation, f"m{next(self._ids)}")
+        self.sent.append(Sent(conversation, posted.id, message, thread, key))
+        return posted
+
+    async def post(self, channel: ChannelRef, message: Message, *, thread=None, key=None) -> Posted:
+        return self._record(channel.id, message, thread, key)
+
+    async def update(self, posted: Posted, message: Message) -> None:
+        self.updates.append(Sent(posted.conversation, posted.id, message))
+
+    async def send_dm(self, person: PersonRef, message: Message, *, key=None) -> Posted:
+        if person.id in self.unreachable:
+            raise Unreachable("blocked")
+        return self._record(f"D{person.id}", message, None, key)
+
+    async def find_sent(self, where, key: str, *, thread=None) -> Posted | None:
+        for sent in self.sent:
+            if sent.key == key:
+                return Posted(sent.conversation, sent.id)
+        return None
+
+    def dms(self, user_id: str) -> list[Sent]:
+        return [s for s in self.sent if s.conversation == f"D{user_id}"]

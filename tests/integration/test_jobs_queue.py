@@ -1,0 +1,80 @@
+"""The job queue on real SQLite and PostgreSQL: once-only keys, leases, retries, re-arming."""
+
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from core.jobs import queue
+from core.jobs.worker import Worker
+from core.persistence.tables import jobs
+from core.ports import FixedClock
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+
+
+async def test_one_row_per_key_however_often_it_is_queued(db):
+    async with db.transaction() as conn:
+        for _ in range(3):
+            await queue.enqueue(conn, "k", "dm:1:1", {"n": 1}, due_at=T0, now=T0)
+    async with db.transaction() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(jobs))).scalar() == 1
+
+
+async def test_claim_leases_and_an_expired_lease_is_claimed_again_as_recovered(db):
+    async with db.transaction() as conn:
+        await queue.enqueue(conn, "k", "a", {}, due_at=T0, now=T0)
+        await queue.enqueue(conn, "k", "later", {}, due_at=T0 + timedelta(hours=1), now=T0)
+    async with db.transaction() as conn:
+        first = await queue.claim(conn, worker="w1", now=T0, lease=30, limit=10)
+    assert [j.key for j in first] == ["a"] and not first[0].recovered
+    async with db.transaction() as conn:
+        assert await queue.claim(conn, worker="w2", now=T0 + timedelta(seconds=10), lease=30, limit=10) == []
+    async with db.transaction() as conn:  # w1 died: after the lease, w2 gets it, marked recovered
+        again = await queue.claim(conn, worker="w2", now=T0 + timedelta(seconds=31), lease=30, limit=10)
+    assert [j.key for j in again] == ["a"] and again[0].recovered and again[0].attempts == 2
+
+
+async def test_rearming_a_running_job_makes_it_run_once_more(db):
+    async with db.transaction() as conn:
+        await queue.enqueue(conn, "k", "answer:1", {"v": 1}, due_at=T0, now=T0, rearm=True)
+        [job] = await queue.claim(conn, worker="w", now=T0, lease=30, limit=1)
+        await queue.enqueue(conn, "k", "answer:1", {"v": 2}, due_at=T0, now=T0, rearm=True)
+        await queue.finish(conn, job, worker="w", now=T0)
+        [again] = await queue.claim(conn, worker="w", now=T0, lease=30, limit=1)
+    assert again.payload == {"v": 2}
+
+
+async def test_worker_retries_with_backoff_then_marks_dead_keeping_the_error(db):
+    calls = []
+
+    async def flaky(job):
+        calls.append(job.attempts)
+        raise RuntimeError("platform said no")
+
+    clock = FixedClock(T0)
+    worker = Worker(db, {"k": flaky}, clock, max_attempts=3)
+    async with db.transaction() as conn:
+        await queue.enqueue(conn, "k", "x", {}, due_at=T0, now=T0)
+    for _ in range(5):
+        await worker.run_due()
+        clock.advance(hours=1)
+    async with db.transaction() as conn:
+        row = (await conn.execute(sa.select(jobs))).one()
+    assert calls == [1, 2, 3]
+    assert row.status == "dead" and "platform said no" in row.last_error
+
+
+async def test_run_due_runs_jobs_queued_by_jobs_when_due(db):
+    ran = []
+
+    async def first(job):
+        ran.append(job.key)
+        async with db.transaction() as conn:
+            await queue.enqueue(conn, "k", "second", {}, due_at=T0, now=T0)
+            await queue.enqueue(conn, "k", "tomorrow", {}, due_at=T0 + timedelta(days=1), now=T0)
+
+    worker = Worker(db, {"k": first}, FixedClock(T0))
+    async with db.transaction() as conn:
+        await queue.enqueue(conn, "k", "first", {}, due_at=T0, now=T0)
+    assert await worker.run_due() == 2
+    assert ran == ["first", "second"]

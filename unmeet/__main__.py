@@ -1,0 +1,3 @@
+from unmeet.cli import main
+
+main()

@@ -1,0 +1,125 @@
+"""One process: the aiohttp server (Slack, Teams, health) and the job worker in the same event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import signal
+from datetime import datetime
+
+from aiohttp import web
+
+from core.bootstrap import build_deps, build_worker
+from core.config import Settings
+from core.ports import FixedClock
+from core.services.deps import Deps
+
+log = logging.getLogger("unmeet")
+
+
+class ConfigurationError(Exception):
+    """The settings would run an unsafe or broken app; the sentence says what to change."""
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def add_platforms(deps: Deps, app: web.Application | None) -> list[str]:
+    """Wire each configured platform into `deps` (its messenger) and `app` (its routes).
+    Returns sentences about what is disabled and how to enable it."""
+    settings = deps.settings
+    notes = []
+    if settings.slack_bot_token:
+        if not settings.slack_signing_secret and not settings.socket_mode and not settings.unmeet_dev_mode:
+            raise ConfigurationError(
+                "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is empty, so requests claiming to come from "
+                "Slack could not be verified. Set SLACK_SIGNING_SECRET (Basic Information > App Credentials), "
+                "or SLACK_APP_TOKEN for Socket Mode.")
+        from slack_app import SlackAdapter
+
+        slack = SlackAdapter(deps)
+        deps.messengers["slack"] = slack.messenger
+        if app is not None:
+            slack.add_routes(app)
+            app["slack"] = slack
+    else:
+        notes.append("Slack is disabled: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
+                     "Socket Mode) to enable it. See README, 'Install into Slack'.")
+    return notes
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True, "platforms": sorted(request.app["deps"].messengers)})
+
+
+def build_app(deps: Deps) -> tuple[web.Application, list[str]]:
+    app = web.Application(client_max_size=1024 ** 2)
+    app["deps"] = deps
+    app.router.add_get("/healthz", _healthz)
+    notes = add_platforms(deps, app)
+    return app, notes
+
+
+async def serve(settings: Settings, *, worker: bool = True, ready: asyncio.Event | None = None,
+                stop: asyncio.Event | None = None) -> None:
+    deps = build_deps(settings)
+    app, notes = build_app(deps)
+    for note in notes:
+        log.warning(note)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests) or not supported
+            pass
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    log.info("unmeet is listening on http://%s:%s", settings.host, settings.port)
+    tasks = []
+    if worker:
+        tasks.append(asyncio.create_task(build_worker(deps).run_forever(stop)))
+    for starter in app.get("background", []):
+        tasks.append(asyncio.create_task(starter(stop)))
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await runner.cleanup()
+        await deps.db.dispose()
+
+
+async def run_worker(settings: Settings) -> None:
+    deps = build_deps(settings)
+    for note in add_platforms(deps, None):
+        log.warning(note)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await build_worker(deps).run_forever(stop)
+    finally:
+        await deps.db.dispose()
+
+
+async def run_due(settings: Settings, now: datetime | None) -> int:
+    """`unmeet jobs run-due --now …`: every job due at that instant, once, with the clock fixed there."""
+    deps = build_deps(settings, clock=FixedClock(now) if now else None)
+    add_platforms(deps, None)
+    try:
+        return await build_worker(deps).run_due(now)
+    finally:
+        await deps.db.dispose()
