@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     openai_base_url: str = ""
     openai_api_key: str = ""
     unmeet_llm_model: str = ""
+    unmeet_llm_timeout_seconds: float = 60.0  # one HTTP call
+    unmeet_llm_max_retries: int = 1  # the client's own retries on 429/5xx/connection errors, per call
+    unmeet_llm_max_output_tokens: int = 1500  # max_tokens of every call
+    unmeet_llm_context_tokens: int = 8000  # prompt tokens (≈ chars/4) one call may carry; map-reduce above
+    unmeet_llm_summary_tokens: int = 30000  # prompt tokens one round summary may spend in all; answers condense
+    unmeet_llm_summary_seconds: float = 180.0  # a whole summary (all calls); then the offline one
+    unmeet_llm_daily_token_budget: int = 200000  # per workspace per UTC day, unless its admin sets another
 
     # Storage and server
     database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'unmeet.db'}")
