@@ -176,3 +176,4 @@ seen_events = sa.Table(
     sa.Column("event_id", sa.String(128), primary_key=True),
     sa.Column("seen_at", UTCDateTime, nullable=False),
 )
+from core.persistence import tables_llm  # noqa: E402,F401
