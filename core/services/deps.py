@@ -18,6 +18,7 @@ class Deps:
     summariser: Summariser
     messengers: dict[str, Messenger] = field(default_factory=dict)
     wake_worker: Callable[[], None] = lambda: None  # new work queued: tell the in-process worker
+    status_setters: dict = field(default_factory=dict)  # platform -> core.services.focus.StatusSetter
 
     def messenger(self, platform: str) -> Messenger:
         try:
