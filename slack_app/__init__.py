@@ -1,0 +1,82 @@
+"""The Slack adapter: one AsyncWebClient, one Bolt AsyncApp, the Messenger, and the HTTP route
+(or Socket Mode) that feeds Slack's requests to Bolt.
+
+Features plug in through `FEATURES`: each is `register(app: AsyncApp, deps: Deps)` adding Bolt
+listeners. The fallbacks for anything unclaimed are registered after them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
+                                                         AsyncRateLimitErrorRetryHandler,
+                                                         AsyncServerErrorRetryHandler)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.services.deps import Deps
+from slack_app import rounds
+from slack_app.common import register_fallbacks, register_platform_events
+from slack_app.messenger import SlackMessenger
+
+log = logging.getLogger("unmeet.slack")
+
+FEATURES = [rounds.register]
+
+EVENTS_PATH = "/slack/events"
+
+
+class SlackAdapter:
+    def __init__(self, deps: Deps):
+        settings = deps.settings
+        self.settings = settings
+        # slack_sdk retries 429s after Retry-After, and 5xx / dropped connections, before a job sees them.
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token, base_url=settings.slack_api_url,
+            retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                            AsyncServerErrorRetryHandler(max_retry_count=2),
+                            AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
+        verify = bool(settings.slack_signing_secret)
+        if not verify and not settings.socket_mode:
+            if not settings.unmeet_dev_mode:
+                raise ValueError("SLACK_SIGNING_SECRET is empty: Slack requests can't be verified")
+            log.warning("!!! UNMEET_DEV_MODE: Slack request signatures are NOT checked. Anyone who can reach "
+                        "%s can act as any Slack user. Never run like this in production. !!!", EVENTS_PATH)
+        self.bolt = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret,
+                             request_verification_enabled=verify, process_before_response=False,
+                             logger=logging.getLogger("unmeet.slack.bolt"))
+        self.messenger = SlackMessenger(self.client)
+        register_platform_events(self.bolt, deps)
+        for register in FEATURES:
+            register(self.bolt, deps)
+        register_fallbacks(self.bolt, deps)
+
+    def add_routes(self, app: web.Application) -> None:
+        """HTTP: `POST /slack/events` for commands, interactivity and events. Socket Mode (when
+        SLACK_APP_TOKEN is set): a background connection to Slack instead, no public URL needed."""
+        if self.settings.socket_mode:
+            app.setdefault("background", []).append(self._socket_mode)
+            log.info("Slack: Socket Mode (SLACK_APP_TOKEN is set); %s is not served", EVENTS_PATH)
+        else:
+            app.router.add_post(EVENTS_PATH, self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        try:
+            bolt_request = await to_bolt_request(request)
+        except Exception:  # noqa: BLE001 - a body Bolt can't parse is a bad request, not our failure
+            log.info("unreadable request to %s refused", EVENTS_PATH)
+            return web.Response(status=400, text="unreadable request")
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    async def _socket_mode(self, stop) -> None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
+        await handler.connect_async()
+        try:
+            await stop.wait()
+        finally:
+            await handler.close_async()

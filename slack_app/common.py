@@ -1,0 +1,164 @@
+"""What every Slack feature needs: who and where a payload is from, a translator for that person,
+showing a notice, and the listeners that answer whatever no feature handles (registered last)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.domain.refs import PersonRef, WorkspaceRef
+from core.domain.text import N_
+from core.messages.i18n import Translator, translator
+from core.messages.model import Notice, rich
+from core.services import events
+from core.services.deps import Deps
+from core.services.rounds import known_person, person_translator
+from slack_app import render
+
+log = logging.getLogger("unmeet.slack")
+
+# Slack ids (T…, U…, W…, C…, G…, D…, E…) are short and alphanumeric; anything else is not from Slack
+# and must not reach the database or the Web API.
+_ID = re.compile(r"^[A-Z0-9]{2,40}$")
+
+STALE_BUTTON = N_("That button doesn't work any more. If it belongs to an older message, look for the "
+                  "latest one from unmeet.")
+UNKNOWN_FORM = N_("This form is no longer available. Please open it again from the message or the command.")
+UNKNOWN_COMMAND = N_("Sorry, unmeet doesn't know that command.")
+TRY_AGAIN = N_("Something went wrong on our side. Please try again in a minute.")
+
+
+def slack_id(value) -> str | None:
+    return value if isinstance(value, str) and _ID.match(value) else None
+
+
+def _get(body: dict, *path):
+    node = body
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def workspace_of(body: dict) -> WorkspaceRef | None:
+    """The workspace a payload comes from: `team.id` (interactivity) or `team_id` (commands, events)."""
+    team = slack_id(_get(body, "team", "id")) or slack_id(body.get("team_id")) or slack_id(_get(body, "user", "team_id"))
+    return WorkspaceRef("slack", team) if team else None
+
+
+def person_of(body: dict) -> PersonRef | None:
+    workspace = workspace_of(body)
+    user = slack_id(_get(body, "user", "id")) or slack_id(body.get("user_id"))
+    return PersonRef(workspace, user) if workspace and user else None
+
+
+def channel_of(body: dict) -> str | None:
+    """The conversation a command was typed in or a button was pressed in (a channel or a DM)."""
+    return (slack_id(_get(body, "channel", "id")) or slack_id(body.get("channel_id"))
+            or slack_id(_get(body, "container", "channel_id")))
+
+
+async def translator_for(deps: Deps, person: PersonRef | None) -> Translator:
+    """The person's language (their Slack locale, then the workspace's, then the default)."""
+    if person is None:
+        return translator(None, None, deps.settings.unmeet_default_locale)
+    return await person_translator(deps, await known_person(deps, person))
+
+
+async def show_notice(client: AsyncWebClient, person: PersonRef, channel: str | None, notice: Notice) -> None:
+    """An ephemeral message only `person` sees: in `channel` when they are in it, else in their DM
+    with the app. A notice that can't be shown is logged, never raised."""
+    arguments = render.notice(notice)
+    try:
+        if channel:
+            try:
+                await client.chat_postEphemeral(channel=channel, user=person.id, **arguments)
+                return
+            except SlackApiError as error:
+                log.info("ephemeral in %s failed (%s); using the DM", channel, error.response.get("error"))
+        dm = (await client.conversations_open(users=person.id))["channel"]["id"]
+        await client.chat_postEphemeral(channel=dm, user=person.id, **arguments)
+    except SlackApiError as error:
+        log.warning("could not show a notice to %s: %s", person.id, error.response.get("error"))
+
+
+async def notify(deps: Deps, client: AsyncWebClient, body: dict, message_id: str, channel: str | None = None) -> None:
+    """A fixed sentence (a message id) to the person behind `body`, in their language."""
+    person = person_of(body)
+    if person is None:
+        return
+    t = await translator_for(deps, person)
+    await show_notice(client, person, channel or channel_of(body), Notice(rich(t.gettext(message_id))))
+
+
+def register_platform_events(app: AsyncApp, deps: Deps) -> None:
+    """Redelivered events have their effect once; an uninstall stops all work for that workspace."""
+
+    @app.middleware
+    async def once_per_event(body, next):
+        """Slack re-sends an event it thinks we missed (same `event_id`, `X-Slack-Retry-Num` set)."""
+        event_id = body.get("event_id") if isinstance(body, dict) and body.get("type") == "event_callback" else None
+        if isinstance(event_id, str) and event_id:
+            if not await events.first_sighting(deps, event_id[:128]):
+                log.info("event %s arrived again; it was handled the first time", event_id[:128])
+                return BoltResponse(status=200, body="")
+        await next()
+
+    @app.event("app_uninstalled")
+    async def uninstalled(body):
+        workspace = workspace_of(body)
+        if workspace is not None:
+            await events.workspace_uninstalled(deps, workspace)
+
+    @app.event("tokens_revoked")
+    async def tokens_revoked(body):
+        log.info("tokens revoked in %s", body.get("team_id"))
+
+
+def register_fallbacks(app: AsyncApp, deps: Deps) -> None:
+    """Answer what no feature claimed, politely, so a stale button or an unknown form never shows
+    the person an error from Slack. Registered after every feature: Bolt runs the first listener
+    that matches."""
+    anything = re.compile(".*")
+
+    @app.action(anything)
+    async def unknown_action(ack, body, client):
+        await ack()
+        log.info("unhandled action %s", [_get(a, "action_id") for a in body.get("actions") or []][:3])
+        await notify(deps, client, body, STALE_BUTTON)
+
+    @app.view(anything)
+    async def unknown_view(ack, body, client):
+        await ack(response_action="clear")
+        log.info("unhandled view submission %r", str(_get(body, "view", "callback_id"))[:80])
+        await notify(deps, client, body, UNKNOWN_FORM)
+
+    @app.view_closed(anything)
+    async def closed_view(ack):
+        await ack()
+
+    @app.command(anything)
+    async def unknown_command(ack, body):
+        t = await translator_for(deps, person_of(body))
+        log.info("unhandled command %r", str(body.get("command"))[:80])
+        await ack(text=t.gettext(UNKNOWN_COMMAND))
+
+    @app.shortcut(anything)
+    async def unknown_shortcut(ack, body, client):
+        await ack()
+        log.info("unhandled shortcut %r", str(body.get("callback_id"))[:80])
+        await notify(deps, client, body, UNKNOWN_FORM)
+
+    @app.options(anything)
+    async def unknown_options(ack):
+        await ack(options=[])
+
+    @app.event(anything)
+    async def other_event(body):
+        log.debug("ignored event %r", str(_get(body, "event", "type"))[:80])

@@ -1,0 +1,142 @@
+"""SlackMessenger: core's Messenger port on the Slack Web API (one shared AsyncWebClient).
+
+Rate limits are first handled inside slack_sdk (its retry handlers sleep `Retry-After` and try
+again); only when they give up does a 429 become `RetryLater`, so the job is retried later by the
+queue instead of failing. People who can't be messaged become `Unreachable`; any other error is
+raised for the job worker to retry and, in the end, mark dead with the error kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.domain.refs import ChannelRef, PersonRef, Posted
+from core.messages.model import Message
+from core.ports import Person, RetryLater, Unreachable
+from slack_app import render
+
+log = logging.getLogger("unmeet.slack")
+
+OUTBOX_EVENT = "unmeet_outbox"  # message metadata event type: finds a message again by its job key
+SLACKBOT = "USLACKBOT"
+MEMBERS_PAGE = 200
+# Errors that mean "this person can't get a DM from us"; retrying would not help.
+UNREACHABLE_ERRORS = {"user_not_found", "user_disabled", "cannot_dm_bot", "channel_not_found", "not_in_channel",
+                      "is_archived", "messages_tab_disabled", "user_not_visible", "account_inactive"}
+
+
+def _retry_after(headers) -> float | None:
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) else value
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+@asynccontextmanager
+async def slack_errors(*, dm: bool = False):
+    """Translate slack_sdk's errors into the port's: RetryLater for 429 once slack_sdk gave up,
+    Unreachable for a DM that can never arrive. Everything else propagates."""
+    try:
+        yield
+    except SlackApiError as error:
+        response = error.response
+        code = response.get("error") if response is not None else None
+        if response is not None and (response.status_code == 429 or code == "ratelimited"):
+            raise RetryLater(f"slack rate limit: {code}", seconds=_retry_after(response.headers)) from error
+        if dm and code in UNREACHABLE_ERRORS:
+            raise Unreachable(code) from error
+        raise
+
+
+class SlackMessenger:
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient):
+        self.client = client
+        self._bot_user_id: str | None = None
+
+    async def person(self, ref: PersonRef) -> Person:
+        async with slack_errors():
+            response = await self.client.users_info(user=ref.id, include_locale=True)
+        user = response["user"]
+        profile = user.get("profile") or {}
+        name = user.get("real_name") or profile.get("real_name") or profile.get("display_name") or user.get("name")
+        return Person(ref=ref, name=name or ref.id, is_bot=bool(user.get("is_bot")) or ref.id == SLACKBOT,
+                      deleted=bool(user.get("deleted")), locale=user.get("locale"), tz=user.get("tz"))
+
+    async def member_count(self, channel: ChannelRef) -> int:
+        async with slack_errors():
+            response = await self.client.conversations_info(channel=channel.id, include_num_members=True)
+        return int(response["channel"].get("num_members") or 0)
+
+    async def _own_user_id(self) -> str | None:
+        """The app's bot user, a member of every channel it posts in: never a recipient."""
+        if self._bot_user_id is None:
+            async with slack_errors():
+                self._bot_user_id = (await self.client.auth_test()).get("user_id") or ""
+        return self._bot_user_id or None
+
+    async def channel_members(self, channel: ChannelRef) -> list[Person]:
+        """Every member id, page by page. The listing says nothing about bots, except the app's own
+        user and Slackbot; the rest are checked in the directory when their DM is due."""
+        own = await self._own_user_id()
+        ids: list[str] = []
+        cursor = None
+        while True:
+            async with slack_errors():
+                response = await self.client.conversations_members(channel=channel.id, limit=MEMBERS_PAGE,
+                                                                   cursor=cursor)
+            ids += response.get("members") or []
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return [Person(PersonRef(channel.workspace, uid), "", is_bot=uid in (own, SLACKBOT)) for uid in dict.fromkeys(ids)]
+
+    @staticmethod
+    def _metadata(key: str | None) -> dict | None:
+        return {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}} if key else None
+
+    async def post(self, channel: ChannelRef, message: Message, *, thread: str | None = None,
+                   key: str | None = None) -> Posted:
+        async with slack_errors():
+            response = await self.client.chat_postMessage(channel=channel.id, thread_ts=thread,
+                                                          metadata=self._metadata(key), **render.message(message))
+        return Posted(response["channel"], response["ts"])
+
+    async def update(self, posted: Posted, message: Message) -> None:
+        async with slack_errors():
+            await self.client.chat_update(channel=posted.conversation, ts=posted.id, **render.message(message))
+
+    async def send_dm(self, person: PersonRef, message: Message, *, key: str | None = None) -> Posted:
+        async with slack_errors(dm=True):
+            response = await self.client.chat_postMessage(channel=person.id, metadata=self._metadata(key),
+                                                          **render.message(message))
+        return Posted(response["channel"], response["ts"])
+
+    async def find_sent(self, where: ChannelRef | PersonRef, key: str, *, thread: str | None = None) -> Posted | None:
+        """Look through the latest messages (one page: for apps outside the Marketplace Slack allows
+        one history call a minute) for the one carrying this job key in its metadata."""
+        async with slack_errors(dm=isinstance(where, PersonRef)):
+            if isinstance(where, PersonRef):
+                channel = (await self.client.conversations_open(users=where.id))["channel"]["id"]
+            else:
+                channel = where.id
+            if thread:
+                response = await self.client.conversations_replies(channel=channel, ts=thread, limit=100,
+                                                                   include_all_metadata=True)
+            else:
+                response = await self.client.conversations_history(channel=channel, limit=100,
+                                                                   include_all_metadata=True)
+        for item in response.get("messages") or []:
+            metadata = item.get("metadata") or {}
+            if metadata.get("event_type") == OUTBOX_EVENT and (metadata.get("event_payload") or {}).get("key") == key:
+                return Posted(channel, item["ts"])
+        return None

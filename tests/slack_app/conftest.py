@@ -1,0 +1,180 @@
+"""The real `unmeet serve` in a subprocess, against the loopback fake of the Slack Web API.
+
+One server per test module (starting one costs about a second): the module-scoped `slack_world`
+fixture runs on SQLite and on PostgreSQL, like `database_url` in tests/conftest.py (whose helpers it
+uses; a module-scoped fixture can't depend on that function-scoped one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from core.persistence.db import Database
+from core.persistence.migrate import upgrade
+from tests.conftest import create_pg_database, drop_pg_database, require_postgres
+from tests.fakes import slack_requests
+from tests.fakes.slack_api import FakeSlackApi
+
+ROOT = Path(__file__).resolve().parents[2]
+BOT_TOKEN = "xoxb-test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(**overrides: str) -> dict[str, str]:
+    """The environment of a child `unmeet` process: only what the test sets (no stray Slack/Teams
+    settings from the shell running the tests)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "OPENAI_", "UNMEET_", "DATABASE_URL"))}
+    env.update(overrides)
+    return env
+
+
+@dataclass
+class Server:
+    """A running `unmeet serve` and the fake Slack it talks to."""
+
+    slack: FakeSlackApi
+    url: str
+    env: dict[str, str]
+    database_url: str
+    process: asyncio.subprocess.Process
+    session: aiohttp.ClientSession
+    log_path: Path
+    db: Database = field(init=False)
+
+    def __post_init__(self):
+        self.db = Database(self.database_url)
+
+    async def post(self, signed: tuple[bytes, dict[str, str]]) -> tuple[int, str]:
+        body, headers = signed
+        async with self.session.post(f"{self.url}/slack/events", data=body, headers=headers) as response:
+            return response.status, await response.text()
+
+    async def command(self, user: str, channel: str, text: str = "") -> tuple[int, str]:
+        return await self.post(slack_requests.slash_command("/share-insight", text, user_id=user, channel_id=channel,
+                                                            trigger_id=self.slack.new_trigger_id(user)))
+
+    async def press(self, user: str, value: str, channel: str, action: str = "round.answer") -> tuple[int, str]:
+        return await self.post(slack_requests.block_action(action, value, user_id=user, channel_id=channel,
+                                                           trigger_id=self.slack.new_trigger_id(user)))
+
+    async def submit(self, user: str, view: dict, values: dict[str, object]) -> tuple[int, dict | None]:
+        """Submit `view` as Slack would, with the person's `values` (input id -> value) over the
+        view's initial values."""
+        status, text = await self.post(slack_requests.view_submission(submission(view, values), user_id=user))
+        return status, (json.loads(text) if text.strip() else None)
+
+    async def run_due(self, now: datetime) -> str:
+        """`unmeet jobs run-due --now …`: move time for due jobs, as an operator would."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "unmeet", "jobs", "run-due", "--now", now.isoformat(), cwd=ROOT, env=self.env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, output.decode()
+        return output.decode()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def submission(view: dict, values: dict[str, object]) -> dict:
+    """`view.state.values` for a submitted modal: every input's initial value unless overridden."""
+    state: dict[str, dict] = {}
+    for block in view["blocks"]:
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        kind, block_id, action_id = element["type"], block["block_id"], element["action_id"]
+        value = values.get(block_id, _initial(element))
+        if kind == "plain_text_input":
+            entry = {"type": kind, "value": value}
+        elif kind == "datepicker":
+            entry = {"type": kind, "selected_date": str(value) if value else None}
+        elif kind in ("radio_buttons", "static_select"):
+            entry = {"type": kind, "selected_option": {"value": value, "text": {"type": "plain_text", "text": "x"}}
+                     if value else None}
+        elif kind == "conversations_select":
+            entry = {"type": kind, "selected_conversation": value}
+        else:
+            raise AssertionError(kind)
+        state[block_id] = {action_id: entry}
+    return {"callback_id": view["callback_id"], "private_metadata": view.get("private_metadata", ""),
+            "state": {"values": state}}
+
+
+def _initial(element: dict):
+    return (element.get("initial_value") or element.get("initial_date")
+            or (element.get("initial_option") or {}).get("value") or element.get("initial_conversation"))
+
+
+async def start_server(slack: FakeSlackApi, database_url: str, log_dir: Path, **settings: str) -> Server:
+    port = free_port()
+    env = server_env(SLACK_API_URL=slack.base_url, DATABASE_URL=database_url, HOST="127.0.0.1", PORT=str(port),
+                     JOB_POLL_SECONDS="0.1", **settings)
+    log_path = log_dir / f"serve-{port}.log"
+    log_file = log_path.open("wb")
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "unmeet", "serve", "--no-migrate",
+                                                   cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
+    url = f"http://127.0.0.1:{port}"
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        if process.returncode is not None:
+            await session.close()
+            raise AssertionError(f"unmeet serve exited: {log_path.read_text()}")
+        try:
+            async with session.get(f"{url}/healthz") as response:
+                if response.status == 200:
+                    break
+        except aiohttp.ClientError:
+            pass
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"unmeet serve did not answer /healthz: {log_path.read_text()}")
+        await asyncio.sleep(0.05)
+    return Server(slack, url, env, database_url, process, session, log_path)
+
+
+async def stop_server(server: Server) -> None:
+    await server.session.close()
+    await server.db.dispose()
+    if server.process.returncode is None:
+        server.process.terminate()
+        try:
+            await asyncio.wait_for(server.process.wait(), 10)
+        except TimeoutError:
+            server.process.kill()
+            await server.process.wait()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module",
+                        params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def module_database_url(request, tmp_path_factory):
+    """A fresh, migrated database for one test module, on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'unmeet.db'}"
+        await asyncio.to_thread(upgrade, url)
+        yield url
+        return
+    require_postgres()
+    url = await create_pg_database()
+    try:
+        await asyncio.to_thread(upgrade, url)
+        yield url
+    finally:
+        await drop_pg_database(url)
