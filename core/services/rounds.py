@@ -24,6 +24,7 @@ from core.messages import rounds as views
 from core.messages.i18n import Translator, translator
 from core.messages.model import Form, Notice
 from core.persistence import repository as repo
+from core.persistence.focus import focus_ends_at
 from core.persistence.repository import MemberRow, RoundRow
 from core.ports import Person, RetryLater, Unreachable
 from core.services.deps import Deps
@@ -334,6 +335,8 @@ async def send_reminder(deps: Deps, job: Job) -> None:
         recipient = await repo.get_recipient(conn, round_.id, member.id)
         if recipient is None or recipient.reminded_at is not None or recipient.unreachable:
             return
+        if (focus_until := await focus_ends_at(conn, member.id, deps.clock.now())) is not None:
+            raise Defer(focus_until)  # held back while the person is in focus; sent when it ends
     t = translator(member.locale, round_.workspace.locale, deps.settings.unmeet_default_locale)
     await _deliver(deps, job, member, views.reminder_dm(t, round_, member.tz))
     async with deps.db.transaction() as conn:
@@ -365,10 +368,29 @@ async def post_answer(deps: Deps, job: Job) -> None:
             raise RetryLater("the round is not posted yet", seconds=5)
         if answer.reply is not None and answer.reply.conversation == round_.post.conversation:
             await messenger.update(answer.reply, message)
-            return
-        posted = await _deliver(deps, job, round_.channel, message, thread=round_.post.id)
+        else:
+            posted = await _deliver(deps, job, round_.channel, message, thread=round_.post.id)
+            async with deps.db.transaction() as conn:
+                await repo.set_answer_reply(conn, answer.id, posted)
+        if round_.share_mode == ShareMode.AUTHOR_ONLY:
+            await _summary_after_answers(deps, round_)
+        return
     async with deps.db.transaction() as conn:
         await repo.set_answer_reply(conn, answer.id, posted)
+
+
+async def _summary_after_answers(deps: Deps, round_: RoundRow) -> None:
+    """A closed author-only round: its summary follows the answers into the thread. Whichever answer
+    lands there last queues it (each checks after its own commit, so one of them sees all); the key
+    keeps it to one. Queuing it at close instead made it wait on a timer, which `jobs run-due` with a
+    fixed clock never reaches."""
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        answers = await repo.round_answers(conn, round_.id)
+        if all(a.reply is not None and a.reply.conversation == round_.post.conversation for a in answers):
+            await queue.enqueue(conn, "round.post_summary", f"summary:{round_.id}", {"round": round_.id},
+                                due_at=now, now=now, workspace_id=round_.workspace.id)
+    deps.wake_worker()
 
 
 async def close_round(deps: Deps, job: Job) -> None:
@@ -395,11 +417,14 @@ async def close_round(deps: Deps, job: Job) -> None:
         await repo.save_summary(conn, round_.id, kind=summary.kind, headline=summary.headline,
                                 body=summary_to_json(summary), model=summary.model, prompt_id=summary.prompt_id,
                                 tokens_in=summary.tokens_in, tokens_out=summary.tokens_out, created_at=now)
-        if round_.share_mode == ShareMode.AUTHOR_ONLY:
-            for answer in answers:
+        follow_up = [("round.mark_closed", f"closed:{round_.id}")]
+        if round_.share_mode == ShareMode.AUTHOR_ONLY and answers:
+            for answer in answers:  # the last of them to land in the thread queues the summary
                 await queue.enqueue(conn, "round.post_answer", f"answer:{answer.id}", {"answer": answer.id},
                                     due_at=now, now=now, workspace_id=round_.workspace.id, rearm=True)
-        for kind, key in (("round.post_summary", f"summary:{round_.id}"), ("round.mark_closed", f"closed:{round_.id}")):
+        else:
+            follow_up.append(("round.post_summary", f"summary:{round_.id}"))
+        for kind, key in follow_up:
             await queue.enqueue(conn, kind, key, {"round": round_.id}, due_at=now, now=now,
                                 workspace_id=round_.workspace.id)
 
