@@ -9,16 +9,29 @@ from core.config import Settings
 from core.jobs.worker import Handler, Worker
 from core.llm.offline import OfflineSummariser
 from core.persistence.db import Database
-from core.ports import Clock, SystemClock
+from core.ports import Clock, Summariser, SystemClock
 from core.services.deps import Deps
+from core.services.focus import FOCUS_JOBS
 from core.services.rounds import ROUND_JOBS
 
-JOB_TABLES = (ROUND_JOBS,)  # every feature's {job kind: handler(deps, job)}
+JOB_TABLES = (ROUND_JOBS, FOCUS_JOBS)  # every feature's {job kind: handler(deps, job)}
 
 
 def build_deps(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Deps:
-    return Deps(db=db or Database(settings.database_url), clock=clock or SystemClock(), settings=settings,
-                summariser=OfflineSummariser())
+    db, clock = db or Database(settings.database_url), clock or SystemClock()
+    return Deps(db=db, clock=clock, settings=settings, summariser=build_summariser(settings, db, clock))
+
+
+def build_summariser(settings: Settings, db: Database, clock: Clock) -> Summariser:
+    """The model's summary when an endpoint and model are configured (the offline one as its fallback);
+    else the offline summary alone."""
+    if not settings.llm_configured:
+        return OfflineSummariser()
+    from core.llm.client import LlmClient
+    from core.llm.gate import Llm
+    from core.llm.summariser import LlmSummariser
+
+    return LlmSummariser(Llm(db, clock, settings, LlmClient(settings)), OfflineSummariser())
 
 
 def job_handlers(deps: Deps) -> dict[str, Handler]:

@@ -14,6 +14,7 @@ from core.messages.i18n import Translator
 
 QUOTE_MAX = 280
 _WORD = re.compile(r"[^\W\d_][\w'’-]{2,}", re.UNICODE)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being below between
@@ -43,30 +44,85 @@ def trim(text: str, limit: int = QUOTE_MAX) -> str:
     return cut + "…"
 
 
+def stem(word: str) -> str:
+    """A crude common root so "meeting"/"meetings" and "vergadering"/"vergaderingen" count as one."""
+    if len(word) > 5 and word.endswith("en"):
+        return word[:-2]
+    if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _keys(text: str) -> dict[str, str]:
+    """Theme keys in a text -> how the text spells them: single roots and two-word phrases."""
+    words = [w.lower().strip("'’-") for w in _WORD.findall(text)]
+    found: dict[str, str] = {}
+    for word in words:
+        if word not in STOPWORDS:
+            found.setdefault(stem(word), word)
+    for first, second in zip(words, words[1:]):
+        if first not in STOPWORDS and second not in STOPWORDS:
+            found.setdefault(f"{stem(first)} {stem(second)}", f"{first} {second}")
+    return found
+
+
+def _sentence_with(text: str, spelling: str) -> str:
+    """The sentence of an answer where a theme appears: a shorter, sharper quote than the whole answer."""
+    for sentence in _SENTENCES.split(" ".join(text.split())):
+        if spelling in sentence.lower():
+            return trim(sentence)
+    return trim(text)
+
+
+def _quote(answer: AnswerText, text: str, anonymous: bool) -> Quote:
+    return Quote(text, answer.answer_id, None if anonymous else answer.author, answer.link)
+
+
 def _representative(answers: list[tuple[AnswerText, str]], frequencies: Counter, anonymous: bool,
                     how_many: int) -> tuple[Quote, ...]:
-    """The answers whose terms are most shared with the others: they speak for the group."""
+    """The answers whose themes are most shared with the others: they speak for the group."""
     def score(item: tuple[AnswerText, str]) -> tuple[float, int]:
-        words = terms(item[1])
-        shared = sum(frequencies[w] - 1 for w in words)
-        return (shared / (1 + len(words)) ** 0.5, -item[0].answer_id)
+        keys = [k for k in _keys(item[1]) if " " not in k]
+        shared = sum(frequencies[k] - 1 for k in keys)
+        return (shared / (1 + len(keys)) ** 0.5, -item[0].answer_id)
 
-    ranked = sorted(answers, key=score, reverse=True)[:how_many]
-    return tuple(Quote(trim(text), a.answer_id, None if anonymous else a.author, a.link) for a, text in ranked)
+    chosen: list[Quote] = []
+    for answer, text in sorted(answers, key=score, reverse=True):
+        if len(chosen) >= how_many:
+            break
+        if any(trim(text) == q.text for q in chosen):  # "Same." twice says nothing new
+            continue
+        chosen.append(_quote(answer, trim(text), anonymous))
+    return tuple(chosen)
 
 
 def _themes(answers: list[tuple[AnswerText, str]], anonymous: bool, limit: int) -> tuple[Theme, ...]:
-    frequencies: Counter = Counter()
-    for _answer, text in answers:
-        frequencies.update(terms(text))
+    """Recurring words and phrases, counted once per person. A phrase raised by most of the people
+    who use its words ("focus time") replaces those words as a theme."""
+    people: dict[str, set[int]] = {}
+    spellings: dict[str, Counter] = {}
+    texts: dict[int, list[tuple[AnswerText, str]]] = {}
+    for answer, text in answers:
+        texts.setdefault(answer.answer_id, []).append((answer, text))
+        for key, spelling in _keys(text).items():
+            people.setdefault(key, set()).add(answer.answer_id)
+            spellings.setdefault(key, Counter())[spelling] += 1
+    counts = {key: len(ids) for key, ids in people.items() if len(ids) >= 2}
+    covered: set[str] = set()
+    for phrase in (k for k in counts if " " in k):
+        if all(counts[phrase] >= 0.6 * counts.get(word, 0) for word in phrase.split()):
+            covered.update(phrase.split())
+        else:
+            covered.add(phrase)
+    ranked = sorted((k for k in counts if k not in covered), key=lambda k: (-counts[k], " " not in k, k))
     themes = []
-    for term, count in frequencies.most_common():
-        if count < 2 or len(themes) >= limit:
-            break
-        holders = [(a, text) for a, text in answers if term in terms(text)]
-        quotes = tuple(Quote(trim(text), a.answer_id, None if anonymous else a.author, a.link)
-                       for a, text in holders[:2])
-        themes.append(Theme(term, count, quotes))
+    for key in ranked[:limit]:
+        spelling = spellings[key].most_common(1)[0][0]
+        quotes = []
+        for answer_id in sorted(people[key])[:2]:
+            answer, text = next((a, t) for a, t in texts[answer_id] if key in _keys(t))
+            quotes.append(_quote(answer, _sentence_with(text, spelling), anonymous))
+        themes.append(Theme(spelling, counts[key], tuple(quotes)))
     return tuple(themes)
 
 
@@ -79,7 +135,7 @@ def summarise_offline(data: SummaryInput, t: Translator, *, reason: str | None =
         everything += given
         frequencies: Counter = Counter()
         for _answer, text in given:
-            frequencies.update(terms(text))
+            frequencies.update(k for k in _keys(text) if " " not in k)
         per_question.append(QuestionSummary(
             question=question, answered=len(given), themes=_themes(given, data.anonymous, 5),
             quotes=_representative(given, frequencies, data.anonymous, 3)))
@@ -92,14 +148,15 @@ def summarise_offline(data: SummaryInput, t: Translator, *, reason: str | None =
                              asked=data.asked, terms=", ".join(th.label for th in themes[:3]))
     else:
         headline = t.gettext("{answered} of {asked} answered.", answered=answered, asked=data.asked)
+    # The round-wide themes only feed the headline: per question they are shown with their quotes.
     return SummaryResult(kind="offline", headline=headline, questions=tuple(per_question), answered=answered,
                          asked=data.asked, themes=(), fallback_reason=reason)
 
 
 class OfflineSummariser:
-    """The Summariser port without a model."""
+    """The Summariser port without a model. `reason` says why it stands in for one."""
 
-    async def summarise(self, data: SummaryInput) -> SummaryResult:
+    async def summarise(self, data: SummaryInput, *, reason: str | None = None) -> SummaryResult:
         from core.messages.i18n import translator
 
-        return summarise_offline(data, translator(data.locale))
+        return summarise_offline(data, translator(data.locale), reason=reason)

@@ -49,3 +49,17 @@ async def add_usage(conn: AsyncConnection, workspace_id: int, day: date, *, call
         set_={"calls": llm_usage.c.calls + statement.excluded.calls,
               "tokens_in": llm_usage.c.tokens_in + statement.excluded.tokens_in,
               "tokens_out": llm_usage.c.tokens_out + statement.excluded.tokens_out}))
+
+
+async def latest_open_round(conn: AsyncConnection, author_id: int, channel_external_id: str | None) -> int | None:
+    """The author's most recent open round (in that channel when given): what "summarise" means
+    when typed as a command, without a round id."""
+    from core.domain.rounds import RoundStatus
+    from core.persistence.tables import channels, rounds
+
+    query = (sa.select(rounds.c.id).join(channels, channels.c.id == rounds.c.channel_id)
+             .where(rounds.c.author_id == author_id, rounds.c.status == RoundStatus.OPEN)
+             .order_by(rounds.c.created_at.desc(), rounds.c.id.desc()).limit(1))
+    if channel_external_id:
+        query = query.where(channels.c.external_id == channel_external_id)
+    return (await conn.execute(query)).scalar_one_or_none()

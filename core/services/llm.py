@@ -1,0 +1,201 @@
+"""LLM help for people: drafting a share post, a summary on demand, the meeting check's reasoning,
+and the workspace admin's switches. Every function works without a model: drafting falls back to a
+plain draft, the summary to the offline one, the reasoning to None.
+
+The model is reached through the summariser built in `core.bootstrap` (`LlmSummariser.llm`); with
+no endpoint configured there is none, and everything here says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from core.domain import rounds as rules
+from core.domain.refs import PersonRef
+from core.domain.rounds import FieldError, ShareInput, ShareMode
+from core.domain.summary import AnswerText, SummaryInput
+from core.domain.text import N_
+from core.llm.client import LlmError, approx_tokens
+from core.llm.gate import Access, Llm
+from core.llm.neutralise import neutralise, urls_in
+from core.llm.summariser import LANGUAGES
+from core.messages import rounds as views
+from core.messages.i18n import resolve
+from core.messages.model import Message, Notice
+from core.persistence import llm as store
+from core.persistence import repository as repo
+from core.services.deps import Deps
+from core.services.rounds import known_person, person_translator
+
+log = logging.getLogger("unmeet.llm")
+
+BULLETS_MAX = 8000  # characters of notes or pasted document text a draft starts from
+MODEL_NAME_MAX = 255
+BUDGET_MAX = 100_000_000
+
+E_BULLETS_EMPTY = N_("Write a few bullets (or paste the text) after “draft”, e.g. /share-insight draft "
+                     "why we stop status meetings.")
+E_DRAFT_PLAIN = N_("AI drafting is off in this workspace, so here is your text with the programme's questions. "
+                   "Edit them as you like.")
+E_DRAFT_FAILED = N_("The AI draft didn't work this time, so here is your text with the programme's questions.")
+E_NOT_AUTHOR = N_("Only the person who shared this round can summarise it before it closes.")
+E_NO_ROUND = N_("You have no open round here to summarise.")
+E_ROUND_CLOSED = N_("This round is closed; its summary is in the thread.")
+E_NO_ANSWERS = N_("Nobody has answered yet, so there is nothing to summarise.")
+E_MODEL_NAME = N_("Use the model's name as the endpoint knows it, without spaces (at most {max} characters).")
+E_BUDGET = N_("Enter a whole number of tokens from 0 to {max}.")
+
+
+def llm_of(deps: Deps) -> Llm:
+    """The model gate of this process (without a client when no endpoint is configured)."""
+    llm = getattr(deps.summariser, "llm", None)
+    return llm if isinstance(llm, Llm) else Llm(deps.db, deps.clock, deps.settings, None)
+
+
+# --- drafting ----------------------------------------------------------------------------------------
+class DraftOut(BaseModel):
+    title: str
+    post: str
+    questions: list[str] = Field(min_length=3, max_length=3)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A prefilled share form's content; `notice` says why it is not an AI draft, when it isn't."""
+
+    data: ShareInput
+    notice: Notice | None = None
+    model: str | None = None
+
+
+async def draft_insight(deps: Deps, *, author: PersonRef, bullets: str, base: ShareInput | None = None) -> Draft | Notice:
+    """From a lead's bullets or pasted text: a title, a short inviting post and three reflection
+    questions, to prefill the share form. Nothing is posted: the lead edits and submits the form.
+    `base` keeps what the form already holds (channel, deadline, mode)."""
+    member = await known_person(deps, author)
+    t = await person_translator(deps, member)
+    bullets = bullets.strip()[:BULLETS_MAX]
+    if not bullets:
+        return views.notice(t.gettext(E_BULLETS_EMPTY))
+    base = base or ShareInput(title="")
+    plain = ShareInput(title=base.title, link=base.link, text=bullets[: rules.TEXT_MAX],
+                       questions=rules.DEFAULT_QUESTIONS[t.language], deadline=base.deadline,
+                       share_mode=base.share_mode, channel_id=base.channel_id)
+    llm = llm_of(deps)
+    access = await llm.access(member.workspace_id)
+    if access.refusal(approx_tokens(bullets) + 600) is not None:
+        return Draft(plain, views.notice(t.gettext(E_DRAFT_PLAIN)))
+    try:
+        result, _usage = await llm.complete(access, member.workspace_id, "draft_insight", "v1",
+                                            {"notes": bullets, "language": LANGUAGES[t.language]}, DraftOut)
+    except LlmError as error:
+        log.warning("draft failed, giving the plain one: %s", error)
+        return Draft(plain, views.notice(t.gettext(E_DRAFT_FAILED)))
+    allowed = urls_in([bullets, base.link])
+    questions = tuple(neutralise(q, allowed, limit=rules.QUESTION_MAX) or d
+                      for q, d in zip(result["questions"], rules.DEFAULT_QUESTIONS[t.language]))
+    data = ShareInput(title=neutralise(result["title"], allowed, limit=rules.TITLE_MAX) or base.title,
+                      link=base.link, text=neutralise(result["post"], allowed, limit=rules.TEXT_MAX),
+                      questions=questions, deadline=base.deadline, share_mode=base.share_mode,
+                      channel_id=base.channel_id)
+    return Draft(data, None, access.model)
+
+
+# --- a summary on demand -------------------------------------------------------------------------------
+async def summarise_now(deps: Deps, *, person: PersonRef, round_id: int | None = None,
+                        channel_id: str | None = None) -> Message | Notice:
+    """The author's private look at an open round: a summary of the answers so far (the model's when
+    available, else the offline one). Without `round_id`: their latest open round in `channel_id`."""
+    member = await known_person(deps, person, refresh=False)
+    t = await person_translator(deps, member)
+    async with deps.db.transaction() as conn:
+        if round_id is None:
+            round_id = await store.latest_open_round(conn, member.id, channel_id)
+        round_ = await repo.get_round(conn, round_id) if round_id is not None else None
+        if round_ is None or round_.workspace.id != member.workspace_id:
+            return views.notice(t.gettext(E_NO_ROUND))
+        if round_.author.id != member.id:
+            return views.notice(t.gettext(E_NOT_AUTHOR))
+        if rules.is_closed(round_.deadline_at, round_.status, deps.clock.now()):
+            return views.notice(t.gettext(E_ROUND_CLOSED))
+        answers = await repo.round_answers(conn, round_.id)
+    if not answers:
+        return views.notice(t.gettext(E_NO_ANSWERS))
+    anonymous = round_.share_mode == ShareMode.ANONYMOUS
+    data = SummaryInput(
+        round_id=round_.id, workspace_id=round_.workspace.id, title=round_.title, locale=round_.locale,
+        anonymous=anonymous, questions=round_.questions, asked=round_.asked,
+        answers=tuple(AnswerText(a.id, None if anonymous else (a.member.name or a.member.ref.id), a.texts)
+                      for a in answers))
+    summary = await deps.summariser.summarise(data)
+    return views.summary_message(t, summary, anonymous=anonymous)
+
+
+# --- the meeting check's reasoning -------------------------------------------------------------------------
+class ReasonOut(BaseModel):
+    reason: str
+
+
+async def meeting_reason(deps: Deps, workspace_id: int, check_summary: str, locale: str | None) -> str | None:
+    """One sentence explaining a "do we need to meet?" outcome, in `locale`; None without a model
+    (switched off, budget spent, endpoint failing) — the caller then shows its own wording."""
+    llm = llm_of(deps)
+    access = await llm.access(workspace_id)
+    check_summary = check_summary.strip()[:2000]
+    if not check_summary or access.refusal(approx_tokens(check_summary) + 300) is not None:
+        return None
+    try:
+        result, _usage = await llm.complete(access, workspace_id, "meeting_reason", "v1",
+                                            {"check": check_summary, "language": LANGUAGES[resolve(locale)]},
+                                            ReasonOut)
+    except LlmError as error:
+        log.warning("meeting reason failed: %s", error)
+        return None
+    return neutralise(result["reason"], limit=300) or None
+
+
+# --- the admin's switches ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LlmSettings:
+    configured: bool  # the server has an endpoint and a model; if not, the switches do nothing
+    enabled: bool
+    model: str  # what this workspace uses
+    default_model: str  # the server's UNMEET_LLM_MODEL
+    daily_token_budget: int
+    used_today: int
+
+
+def _view(access: Access, default_model: str) -> LlmSettings:
+    return LlmSettings(access.configured, access.enabled, access.model, default_model, access.daily_token_budget,
+                       access.used_today)
+
+
+async def llm_settings(deps: Deps, workspace_id: int) -> LlmSettings:
+    return _view(await llm_of(deps).access(workspace_id), deps.settings.unmeet_llm_model)
+
+
+def validate_llm_settings(*, model: str | None, daily_token_budget: int | None) -> dict[str, FieldError]:
+    """Field id -> error, for the settings form: `model`, `daily_token_budget`."""
+    errors: dict[str, FieldError] = {}
+    if model is not None and (len(model) > MODEL_NAME_MAX or any(c.isspace() for c in model.strip())):
+        errors["model"] = FieldError(E_MODEL_NAME, {"max": MODEL_NAME_MAX})
+    if daily_token_budget is not None and not 0 <= daily_token_budget <= BUDGET_MAX:
+        errors["daily_token_budget"] = FieldError(E_BUDGET, {"max": BUDGET_MAX})
+    return errors
+
+
+async def set_llm_settings(deps: Deps, workspace_id: int, *, enabled: bool, model: str | None = None,
+                           daily_token_budget: int | None = None) -> LlmSettings:
+    """Store a workspace's switches. `model`/`daily_token_budget` None (or an empty model) mean the
+    server's defaults. Raises ValueError for values `validate_llm_settings` refuses."""
+    model = (model or "").strip() or None
+    if errors := validate_llm_settings(model=model, daily_token_budget=daily_token_budget):
+        raise ValueError(f"invalid LLM settings: {sorted(errors)}")
+    async with deps.db.transaction() as conn:
+        await store.save_settings(conn, workspace_id, store.StoredLlmSettings(enabled, model, daily_token_budget),
+                                  deps.clock.now())
+    return await llm_settings(deps, workspace_id)
+
