@@ -177,3 +177,4 @@ seen_events = sa.Table(
     sa.Column("seen_at", UTCDateTime, nullable=False),
 )
 from core.persistence import tables_llm  # noqa: E402,F401
+from core.persistence import tables_digest  # noqa: E402,F401

@@ -1,0 +1,44 @@
+"""A person's home view (Slack App Home, Teams `home`): open rounds to answer, focus this week against
+the goal, recent meeting checks, and the way to the channel settings."""
+
+from __future__ import annotations
+
+from core.domain.digest import week_of
+from core.domain.focus import effective_goal
+from core.domain.refs import PersonRef
+from core.domain.text import N_
+from core.messages import digest as views
+from core.messages.digest import Home, HomeFocus, HomeMeeting, HomeRound
+from core.messages.i18n import Translator
+from core.messages.model import Message
+from core.persistence import digest as store
+from core.persistence import focus as focus_store
+from core.services.deps import Deps
+from core.services.rounds import known_person, person_translator
+
+RECENT_CHECKS = 3
+# The meeting-check feature's own verdict sentences (its catalogue translates them).
+VERDICTS = {"meet": N_("Verdict: meet"), "meet_shorter_smaller": N_("Verdict: meet, but shorter or smaller"),
+            "go_async": N_("Verdict: go async")}
+
+
+async def home(deps: Deps, *, person: PersonRef) -> Message:
+    member = await known_person(deps, person)
+    t = await person_translator(deps, member)
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        rounds, total = await store.rounds_to_answer(conn, member.id, now, limit=views.HOME_ROUNDS)
+        checks = await store.recent_checks(conn, member.id, limit=RECENT_CHECKS)
+        week = week_of(now, member.tz)
+        minutes = await store.person_focus_minutes(conn, member.id, week, now)
+        personal, workspace = await focus_store.get_goals(conn, member.workspace_id, member.id)
+    return views.home_view(t, Home(
+        rounds=tuple(HomeRound(r.round_id, r.title, r.deadline_at) for r in rounds), rounds_total=total,
+        tz=member.tz, focus=HomeFocus(minutes / 60, effective_goal(personal, workspace) / 60),
+        meetings=tuple(HomeMeeting(agenda, _verdict(t, verdict, converted)) for agenda, verdict, converted in checks)))
+
+
+def _verdict(t: Translator, verdict: str, converted: bool) -> str:
+    if converted:
+        return t.gettext("became an async round")
+    return t.gettext(VERDICTS.get(verdict, verdict))
