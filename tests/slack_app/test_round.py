@@ -110,11 +110,13 @@ async def open_share_form(server, user: str, channel: str) -> dict:
 async def share(server, channel: str, mode: str = "thread", title: str = "The goal", **values) -> str:
     """Share a round in `channel` as U1; returns the round id from the channel post's button."""
     view = await open_share_form(server, "U1", channel)
+    posted = len(top_level(server, channel))
     status, body = await server.submit("U1", view, {"title": title, "link": "https://example.org/story",
                                                     "channel": channel, "deadline": DEADLINE.isoformat(),
                                                     "share_mode": mode, **values})
     assert status == 200 and body in (None, {"response_action": "clear"}), body
-    post = await server.slack.wait_for(lambda: [m for m in top_level(server, channel) if answer_button(m)])
+    post = await server.slack.wait_for(lambda: [m for m in top_level(server, channel)[posted:] if answer_button(m)],
+                                       timeout=15)
     return answer_button(post[0])["value"]
 
 
