@@ -68,6 +68,9 @@ class LlmClient:
             max_retries=settings.unmeet_llm_max_retries,
         )
 
+    async def aclose(self) -> None:
+        await self._client.close()
+
     async def complete_json(self, task: str, prompt_version: str, variables: dict[str, object],
                             schema: type[BaseModel], *, model: str | None = None,
                             max_tokens: int | None = None) -> tuple[dict, Usage]:
