@@ -1,0 +1,77 @@
+"""Microsoft Teams: `POST /api/messages` on unmeet's aiohttp server, through botbuilder's CloudAdapter.
+
+    teams = TeamsAdapter(deps)          # reads MICROSOFT_APP_* from deps.settings
+    deps.messengers["teams"] = teams.messenger
+    teams.add_routes(app)
+
+With `MICROSOFT_APP_ID` set, botbuilder checks every request's token (issuer, audience, expiry,
+signing keys) and answers 401 otherwise. Without it the bot is anonymous — local mode, what the
+Microsoft 365 Agents Playground expects; `unmeet.server.add_platforms` only allows that on a
+loopback address or with `TEAMS_LOCAL_MODE=true`.
+
+Features plug in by adding their `register(dispatch)` to `FEATURES` (one line each).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+
+from core.config import Settings
+from core.services.deps import Deps
+from teams_app import rounds
+from teams_app.bot import Dispatch, UnmeetBot
+from teams_app.messenger import TeamsMessenger
+
+log = logging.getLogger("unmeet.teams")
+
+FEATURES = (rounds.register,)  # every feature's register(dispatch)
+
+
+class _BotConfig:
+    """The attribute names ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, settings: Settings):
+        self.APP_ID = settings.microsoft_app_id
+        self.APP_PASSWORD = settings.microsoft_app_password
+        self.APP_TYPE = settings.microsoft_app_type
+        self.APP_TENANTID = settings.microsoft_app_tenant_id
+
+
+class TeamsAdapter:
+    def __init__(self, deps: Deps):
+        self.settings = deps.settings
+        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(self.settings)))
+        self.messenger = TeamsMessenger(deps, self.adapter, self.settings.microsoft_app_id)
+        self.dispatch = Dispatch()
+        for register in FEATURES:
+            register(self.dispatch)
+        self.bot = UnmeetBot(deps, self.messenger, self.dispatch, self.settings)
+
+    @property
+    def local_mode(self) -> bool:
+        return not self.settings.microsoft_app_id
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post("/api/messages", self.messages)
+
+    async def messages(self, request: web.Request) -> web.Response:
+        """Check the shape before botbuilder sees it: its parser answers malformed input with a 500."""
+        if "json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body) if isinstance(body, dict) else None
+        except (ValueError, TypeError, AttributeError, json.JSONDecodeError) as error:
+            log.info("rejected a malformed activity: %s", error)
+            activity = None
+        except Exception as error:  # noqa: BLE001 - msrest's DeserializationError and kin
+            log.info("rejected an activity botbuilder can't read: %s", error)
+            activity = None
+        if activity is None or not isinstance(activity.type, str) or not isinstance(activity.service_url, str):
+            return web.json_response({"error": "expected a Bot Framework activity"}, status=400)
+        return await self.adapter.process(request, self.bot)

@@ -52,6 +52,26 @@ def add_platforms(deps: Deps, app: web.Application | None) -> list[str]:
     else:
         notes.append("Slack is disabled: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
                      "Socket Mode) to enable it. See README, 'Install into Slack'.")
+    # Teams: on with MICROSOFT_APP_ID (tokens checked); without it anonymous (local mode, for the Agents
+    # Playground), which is only safe where nobody else can reach /api/messages.
+    if settings.microsoft_app_id or settings.teams_local_mode or is_loopback(settings.host):
+        from teams_app import TeamsAdapter
+
+        teams = TeamsAdapter(deps)
+        deps.messengers["teams"] = teams.messenger
+        if app is not None:
+            teams.add_routes(app)
+        if teams.local_mode:
+            notes.append("Teams runs in local mode (no MICROSOFT_APP_ID): /api/messages accepts requests without "
+                         "a token, as the Agents Playground sends them. Set MICROSOFT_APP_ID for a real tenant.")
+    elif settings.microsoft_app_password or settings.microsoft_app_tenant_id or not deps.messengers:
+        raise ConfigurationError(
+            f"Teams has no MICROSOFT_APP_ID and unmeet would listen on {settings.host}, not a loopback address, so "
+            "anyone who reaches /api/messages could act as any Teams user. Set MICROSOFT_APP_ID and "
+            "MICROSOFT_APP_PASSWORD (Azure Bot > Configuration), use HOST=127.0.0.1 to try it locally, or set "
+            "TEAMS_LOCAL_MODE=true if only trusted machines can reach this address.")
+    else:
+        notes.append("Teams is disabled: set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to enable it.")
     return notes
 
 

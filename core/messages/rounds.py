@@ -130,6 +130,29 @@ def reminder_dm(t: Translator, round_: RoundRow, tz: str | None) -> Message:
     )
 
 
+def reach_report(t: Translator, round_: RoundRow, counts: dict[str, int]) -> Message:
+    """To the author: how many members the questions did not reach, grouped by why (see
+    `core.services.rounds.report_reach` for the groups)."""
+    total = sum(counts.values())
+    lines = {
+        "blocked": t.ngettext("{n} has blocked the app", "{n} have blocked the app", counts.get("blocked", 0)),
+        "other": t.ngettext("{n} could not be messaged (the app may not be installed for them)",
+                            "{n} could not be messaged (the app may not be installed for them)",
+                            counts.get("other", 0)),
+        "failed": t.ngettext("{n} was not reached because of repeated errors",
+                             "{n} were not reached because of repeated errors", counts.get("failed", 0)),
+    }
+    bullets = "\n".join(f"• {text}" for group, text in lines.items() if counts.get(group))
+    return Message(
+        (Section(rich(t.ngettext("{n} person in the channel did not get the questions for “{title}”:",
+                                 "{n} people in the channel did not get the questions for “{title}”:", total,
+                                 title=round_.title))),
+         Section(rich(bullets)),
+         Context(rich(t.gettext("They can still answer from the round's post in the channel.")))),
+        fallback=t.ngettext("{n} person did not get the questions", "{n} people did not get the questions", total),
+    )
+
+
 def answer_form(t: Translator, round_: RoundRow, previous: tuple[str, ...] = (),
                 errors: dict[str, str] | None = None) -> Form:
     _ = t.gettext

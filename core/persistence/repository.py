@@ -216,6 +216,18 @@ async def update_recipient(conn: AsyncConnection, round_id: int, member_id: int,
         recipients.c.round_id == round_id, recipients.c.member_id == member_id).values(**values))
 
 
+async def unsettled_recipients(conn: AsyncConnection, round_id: int) -> int:
+    """Recipients whose DM was neither delivered nor given up on yet."""
+    return (await conn.execute(sa.select(sa.func.count()).select_from(recipients).where(
+        recipients.c.round_id == round_id, recipients.c.dm_id.is_(None), recipients.c.unreachable.is_(None)))).scalar_one()
+
+
+async def recipient_problems(conn: AsyncConnection, round_id: int) -> list[str]:
+    """Why each recipient who did not get the DM could not be reached."""
+    return list((await conn.execute(sa.select(recipients.c.unreachable).where(
+        recipients.c.round_id == round_id, recipients.c.unreachable.is_not(None)))).scalars())
+
+
 # --- answers -----------------------------------------------------------------------------------------
 async def save_answer(conn: AsyncConnection, round_id: int, member_id: int, texts: list[str], now: datetime) -> int:
     """Insert or replace a person's answers to a round; returns the answer id."""

@@ -8,6 +8,7 @@ The functions called by adapters (`share_form`, `share_insight`, `confirm_share`
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -307,27 +308,69 @@ async def send_dm(deps: Deps, job: Job) -> None:
         async with deps.db.transaction() as conn:
             await repo.update_recipient(conn, round_.id, member.id,
                                         unreachable="bot" if member.is_bot else member.unreachable or "deleted")
+        await _report_when_settled(deps, round_)
         return
     t = translator(member.locale, round_.workspace.locale, deps.settings.unmeet_default_locale)
-    posted = await _deliver(deps, job, member, views.round_dm(t, round_, member.tz))
+    try:
+        posted = await _deliver(deps, job, member, views.round_dm(t, round_, member.tz))
+    except Exception as error:
+        if isinstance(error, Permanent) or job.attempts >= deps.settings.job_max_attempts:  # the job dies now
+            async with deps.db.transaction() as conn:
+                await repo.update_recipient(conn, round_.id, member.id, unreachable=REACH_FAILED)
+            await _report_when_settled(deps, round_)
+        raise
     now = deps.clock.now()
+    if posted is None:
+        async with deps.db.transaction() as conn:
+            reason = (await repo.get_member(conn, member.id)).unreachable or "unreachable"
+            await repo.update_recipient(conn, round_.id, member.id, unreachable=reason)
+        await _report_when_settled(deps, round_)
+        return
     async with deps.db.transaction() as conn:
-        if posted is None:
-            await repo.update_recipient(conn, round_.id, member.id, unreachable="unreachable")
-            return
         await repo.update_recipient(conn, round_.id, member.id, dm_conversation=posted.conversation, dm_id=posted.id)
         when = rules.reminder_time(round_.deadline_at, member.tz, now)
         if when is not None:
             await queue.enqueue(conn, "round.remind", f"remind:{round_.id}:{member.id}",
                                 {"round": round_.id, "member": member.id}, due_at=when, now=now,
                                 workspace_id=round_.workspace.id)
+    await _report_when_settled(deps, round_)
+
+
+async def _report_when_settled(deps: Deps, round_: RoundRow) -> None:
+    """Once every member's DM was delivered or given up on, queue the author's reach report. Each DM
+    checks after its own commit, so the last one to settle sees them all; the key keeps it to one."""
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        if await repo.unsettled_recipients(conn, round_.id) == 0:
+            await queue.enqueue(conn, "round.reach_report", f"reach:{round_.id}", {"round": round_.id}, due_at=now,
+                                now=now, workspace_id=round_.workspace.id)
+    deps.wake_worker()
+
+
+REACH_FAILED = "failed"  # a recipient whose DM job gave up (errors other than "can't be reached")
+
+
+async def report_reach(deps: Deps, job: Job) -> None:
+    """Tell the author how many members the questions could not reach, and why; nothing if all got them.
+    Messengers name the reason in `Unreachable`: "blocked" (the person blocked the app) is told apart.
+    Bots and people no longer in the workspace or team ("deleted") were never meant to get it."""
+    round_ = await _round(deps, job.payload["round"])
+    async with deps.db.transaction() as conn:
+        reasons = await repo.recipient_problems(conn, round_.id)
+    groups = {"blocked": "blocked", REACH_FAILED: "failed"}
+    counts = Counter(groups.get(reason, "other") for reason in reasons if reason not in ("bot", "deleted"))
+    if not counts:
+        return
+    author = round_.author
+    t = translator(author.locale, round_.workspace.locale, deps.settings.unmeet_default_locale)
+    await _deliver(deps, job, author, views.reach_report(t, round_, counts))
 
 
 async def send_reminder(deps: Deps, job: Job) -> None:
     """One reminder, only to someone who has not answered, only while the round is open."""
     round_ = await _round(deps, job.payload["round"])
     member = await _member(deps, job.payload["member"])
-    if rules.is_closed(round_.deadline_at, round_.status, deps.clock.now()) or member.unreachable:
+    if rules.is_closed(round_.deadline_at, round_.status, deps.clock.now()) or member.unreachable or member.deleted:
         return
     async with deps.db.transaction() as conn:
         if await repo.has_answered(conn, round_.id, member.id):
@@ -484,4 +527,5 @@ ROUND_JOBS = {
     "round.close": close_round,
     "round.post_summary": post_summary,
     "round.mark_closed": mark_closed,
+    "round.reach_report": report_reach,
 }

@@ -1,0 +1,32 @@
+"""Teams tables: where the bot can reach people and channels again, later, from any process.
+
+Teams only lets a bot message a conversation it has a reference for (service URL, conversation id,
+tenant, bot account). References come from activities (a mention in a channel, a message in a
+1:1 chat, the app being installed in a team) or from creating a 1:1 chat; they are stored here so
+a job worker in another process, or after a restart, can use them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from core.persistence.tables import UTCDateTime, metadata
+
+# kind: "person" (the 1:1 chat with a member; external_id = the member's 29: id),
+#       "channel" (a team channel; external_id = the channel's 19: id),
+#       "team" (the team itself, for its roster; external_id = the team id, also its General channel id).
+teams_conversations = sa.Table(
+    "teams_conversations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workspace_id", sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("external_id", sa.String(255), nullable=False),
+    sa.Column("conversation_id", sa.String(255), nullable=False),  # where messages go: a:…, 19:…
+    sa.Column("team_id", sa.String(255)),  # for channels: the team whose roster is the audience
+    sa.Column("reference", sa.JSON, nullable=False),  # botbuilder ConversationReference, serialised
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("workspace_id", "kind", "external_id",
+                        name="uq_teams_conversations_workspace_id_kind_external_id"),
+    sa.Index("ix_teams_conversations_conversation_id", "conversation_id"),
+)

@@ -1,0 +1,101 @@
+"""SQL for the Teams adapter: stored conversation references, and people as Teams describes them.
+
+Kept in core/persistence so teams_app/ holds no SQL; the values are plain JSON and strings, so
+nothing here depends on botbuilder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.domain.refs import PersonRef, WorkspaceRef
+from core.persistence import repository as repo
+from core.persistence.db import upsert
+from core.persistence.tables import members, workspaces
+from core.persistence.tables_teams import teams_conversations
+
+PERSON, CHANNEL, TEAM = "person", "channel", "team"
+
+
+@dataclass(frozen=True)
+class StoredReference:
+    tenant: str
+    kind: str
+    external_id: str
+    conversation_id: str
+    reference: dict
+    team_id: str | None
+
+
+def _select():
+    return (sa.select(teams_conversations, workspaces.c.external_id.label("tenant"))
+            .join(workspaces, workspaces.c.id == teams_conversations.c.workspace_id)
+            .where(workspaces.c.platform == "teams"))
+
+
+def _stored(row) -> StoredReference:
+    return StoredReference(row.tenant, row.kind, row.external_id, row.conversation_id, row.reference, row.team_id)
+
+
+async def save_reference(conn: AsyncConnection, workspace: WorkspaceRef, kind: str, external_id: str,
+                         reference: dict, *, now: datetime, team_id: str | None = None) -> None:
+    """Insert or refresh a reference (service URLs and conversation ids can change; the newest wins)."""
+    workspace_id = await repo.ensure_workspace(conn, workspace, now=now)
+    values = {"reference": reference, "conversation_id": reference["conversation"]["id"], "updated_at": now,
+              **({"team_id": team_id} if team_id else {})}
+    statement = upsert(conn, teams_conversations).values(workspace_id=workspace_id, kind=kind,
+                                                         external_id=external_id, **values)
+    await conn.execute(statement.on_conflict_do_update(index_elements=["workspace_id", "kind", "external_id"],
+                                                       set_=values))
+
+
+async def get_reference(conn: AsyncConnection, workspace: WorkspaceRef, kind: str,
+                        external_id: str) -> StoredReference | None:
+    row = (await conn.execute(_select().where(
+        workspaces.c.external_id == workspace.id, teams_conversations.c.kind == kind,
+        teams_conversations.c.external_id == external_id))).one_or_none()
+    return None if row is None else _stored(row)
+
+
+async def find_by_conversation(conn: AsyncConnection, conversation_id: str) -> StoredReference | None:
+    row = (await conn.execute(_select().where(teams_conversations.c.conversation_id == conversation_id)
+                              .order_by(teams_conversations.c.updated_at.desc()).limit(1))).one_or_none()
+    return None if row is None else _stored(row)
+
+
+async def team_references(conn: AsyncConnection, workspace: WorkspaceRef) -> list[StoredReference]:
+    """The teams of a tenant the app is installed in, most recently seen first."""
+    rows = (await conn.execute(_select().where(
+        workspaces.c.external_id == workspace.id, teams_conversations.c.kind == TEAM)
+        .order_by(teams_conversations.c.updated_at.desc()))).all()
+    return [_stored(row) for row in rows]
+
+
+async def anchor_reference(conn: AsyncConnection, workspace: WorkspaceRef) -> StoredReference | None:
+    """Any reference in the tenant, for its service URL and bot account (to open a new 1:1 chat)."""
+    priority = sa.case({TEAM: 0, CHANNEL: 1}, value=teams_conversations.c.kind, else_=2)
+    row = (await conn.execute(_select().where(workspaces.c.external_id == workspace.id)
+                              .order_by(priority, teams_conversations.c.updated_at.desc()).limit(1))).one_or_none()
+    return None if row is None else _stored(row)
+
+
+async def remember_person(conn: AsyncConnection, person: PersonRef, *, now: datetime, name: str | None = None,
+                          locale: str | None = None, tz: str | None = None, left: bool | None = None,
+                          reachable: bool = False) -> None:
+    """What an activity or a roster says about a person (only the facts given change).
+    `left=True` marks someone who left the team (core stops messaging them); `reachable=True` (they
+    just wrote to the bot in their 1:1 chat) forgets an earlier failure to reach them."""
+    workspace_id = await repo.ensure_workspace(conn, person.workspace, now=now)
+    member_id = await repo.ensure_member(conn, workspace_id, person.id, now=now, name=name or None, locale=locale,
+                                         tz=tz, is_bot=False, deleted=left)
+    if reachable:
+        await conn.execute(sa.update(members).where(members.c.id == member_id).values(unreachable=None))
+
+
+async def first_submit(conn: AsyncConnection, nonce: str, now: datetime) -> bool:
+    """True the first time a card (identified by the nonce it was rendered with) is submitted."""
+    return await repo.first_sighting(conn, f"teams:card:{nonce}"[:128], now)

@@ -1,0 +1,173 @@
+"""The real `unmeet serve` in a subprocess, with the loopback fake Bot Connector as the activities'
+`serviceUrl`: what botbuilder sends back (replies, proactive messages, updates, roster reads) lands
+there over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from core.persistence.db import Database
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.cards import assert_valid_card
+from tests.fakes.teams_activities import CHANNEL_ID, TEAM_ID, Person, bot_added_to_team, post_activity
+
+ROOT = Path(__file__).resolve().parents[2]
+CARD = "application/vnd.microsoft.card.adaptive"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(**overrides: str) -> dict[str, str]:
+    """Only what the test sets: no stray platform settings from the shell running the tests."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "OPENAI_", "UNMEET_", "DATABASE_URL", "HOST", "PORT"))}
+    env.update(overrides)
+    return env
+
+
+def card_of(activity: dict) -> dict | None:
+    for attachment in activity.get("attachments") or []:
+        if attachment.get("contentType") == CARD:
+            return attachment["content"]
+    return None
+
+
+def card_text(activity: dict) -> str:
+    """Every TextBlock, input label and button title of the card, one per line."""
+    card = card_of(activity) or {}
+    out: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ("text", "label", "title"):
+                if isinstance(node.get(key), str):
+                    out.append(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return "\n".join(out)
+
+
+def inputs(card: dict) -> dict[str, str]:
+    return {e["id"]: e.get("value", "") for e in card["body"] if e["type"].startswith("Input.")}
+
+
+def submit_data(card: dict, title: str | None = None) -> dict:
+    """The data of the card's Action.Submit (the first, or the one with `title`)."""
+    actions = list(card.get("actions", []))
+    for element in card["body"]:
+        actions += element.get("actions", []) if element["type"] == "ActionSet" else []
+    for action in actions:
+        if action["type"] == "Action.Submit" and (title is None or action["title"] == title):
+            return dict(action["data"])
+    raise AssertionError(f"no Action.Submit {title or ''} in {card}")
+
+
+@dataclass
+class World:
+    connector: FakeBotConnector
+    url: str
+    env: dict[str, str]
+    database_url: str
+    process: asyncio.subprocess.Process
+    log_path: Path
+    db: Database = field(init=False)
+
+    def __post_init__(self):
+        self.db = Database(self.database_url)
+
+    async def send(self, activity: dict) -> int:
+        status, body = await post_activity(f"{self.url}/api/messages", activity)
+        assert status < 500, (status, body, self.log())
+        return status
+
+    async def run_due(self, now: datetime) -> str:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "unmeet", "jobs", "run-due", "--now", now.isoformat(), cwd=ROOT, env=self.env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, output.decode()
+        return output.decode()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def assert_every_card_valid(self) -> int:
+        cards = [card_of(a) for a in self.connector.all_activities()]
+        for card in filter(None, cards):
+            assert_valid_card(card)
+        return len([c for c in cards if c])
+
+
+async def start(connector: FakeBotConnector, database_url: str, log_dir: Path, **settings: str) -> World:
+    port = free_port()
+    env = server_env(DATABASE_URL=database_url, HOST="127.0.0.1", PORT=str(port), JOB_POLL_SECONDS="0.1",
+                     **settings)
+    log_path = log_dir / f"serve-{port}.log"
+    with log_path.open("wb") as log_file:
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "unmeet", "serve", "--no-migrate",
+                                                       cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
+    url = f"http://127.0.0.1:{port}"
+    deadline = asyncio.get_running_loop().time() + 30
+    async with aiohttp.ClientSession() as session:
+        while True:
+            if process.returncode is not None:
+                raise AssertionError(f"unmeet serve exited: {log_path.read_text()}")
+            try:
+                async with session.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        break
+            except aiohttp.ClientError:
+                pass
+            assert asyncio.get_running_loop().time() < deadline, log_path.read_text()
+            await asyncio.sleep(0.05)
+    return World(connector, url, env, database_url, process, log_path)
+
+
+async def stop(world: World) -> None:
+    await world.db.dispose()
+    if world.process.returncode is None:
+        world.process.terminate()
+        try:
+            await asyncio.wait_for(world.process.wait(), 10)
+        except TimeoutError:
+            world.process.kill()
+            await world.process.wait()
+
+
+ANN = Person("Ann Peeters", locale="en-US")
+BOB = Person("Bob Jansen")
+CEM = Person("Cem Yilmaz", locale="nl-BE")
+DIRK = Person("Dirk Maes")
+EVA = Person("Eva Claes")
+
+
+@pytest.fixture
+async def world(database_url, tmp_path):
+    """A team of five in a channel, the app installed in it, `unmeet serve` running."""
+    async with FakeBotConnector(speedup=20) as connector:
+        connector.add_team(TEAM_ID, members=[p.member() for p in (ANN, BOB, CEM, DIRK, EVA)],
+                           channels=[{"id": CHANNEL_ID, "name": "Reflections"}], name="Product team")
+        world = await start(connector, database_url, tmp_path)
+        try:
+            await world.send(bot_added_to_team(connector.service_url, added_by=ANN))
+            yield world
+        finally:
+            await stop(world)
