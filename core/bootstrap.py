@@ -11,10 +11,12 @@ from core.llm.offline import OfflineSummariser
 from core.persistence.db import Database
 from core.ports import Clock, Summariser, SystemClock
 from core.services.deps import Deps
+from core.services.digest import DIGEST_JOBS, ensure_schedule
 from core.services.focus import FOCUS_JOBS
 from core.services.rounds import ROUND_JOBS
 
-JOB_TABLES = (ROUND_JOBS, FOCUS_JOBS)  # every feature's {job kind: handler(deps, job)}
+JOB_TABLES = (ROUND_JOBS, FOCUS_JOBS, DIGEST_JOBS)  # every feature's {job kind: handler(deps, job)}
+STARTUP = (ensure_schedule,)  # every feature's async f(deps), run when a worker starts (periodic jobs)
 
 
 def build_deps(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Deps:
@@ -39,6 +41,12 @@ def job_handlers(deps: Deps) -> dict[str, Handler]:
     for table in JOB_TABLES:
         handlers.update({kind: partial(handler, deps) for kind, handler in table.items()})
     return handlers
+
+
+async def start_features(deps: Deps) -> None:
+    """Seed each feature's periodic jobs; idempotent (unique keys), so every instance may do it."""
+    for starter in STARTUP:
+        await starter(deps)
 
 
 def build_worker(deps: Deps, **kwargs) -> Worker:

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.domain.refs import ChannelRef, PersonRef, Posted
-from core.messages.model import Message
+from core.messages.model import File, Message
 from core.ports import Person, RetryLater, Unreachable
 from slack_app import render
 
@@ -109,7 +109,28 @@ class SlackMessenger:
         async with slack_errors():
             response = await self.client.chat_postMessage(channel=channel.id, thread_ts=thread,
                                                           metadata=self._metadata(key), **render.message(message))
-        return Posted(response["channel"], response["ts"])
+        posted = Posted(response["channel"], response["ts"])
+        for file in message.attachments:
+            await self._upload(posted.conversation, file, thread)
+        return posted
+
+    async def _upload(self, channel: str, file: File, thread: str | None) -> None:
+        """Share a file in the channel right after its message, with Slack's external upload flow
+        (files.getUploadURLExternal, the upload, files.completeUploadExternal with channel_id). The
+        message is already posted, so a failed upload is logged, not retried: a retry would post the
+        message twice."""
+        try:
+            await self.client.files_upload_v2(channel=channel, content=file.content, filename=file.name,
+                                              title=file.alt, alt_txt=file.alt, thread_ts=thread,
+                                              request_file_info=False)
+        except Exception:  # noqa: BLE001 - see above: the message stands without its file
+            log.warning("could not upload %s to %s", file.name, channel, exc_info=True)
+
+    async def permalink(self, posted: Posted) -> str | None:
+        """A link to a posted message (the digest links each round's thread)."""
+        async with slack_errors():
+            response = await self.client.chat_getPermalink(channel=posted.conversation, message_ts=posted.id)
+        return response.get("permalink")
 
     async def update(self, posted: Posted, message: Message) -> None:
         async with slack_errors():

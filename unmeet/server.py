@@ -10,7 +10,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from core.bootstrap import build_deps, build_worker
+from core.bootstrap import build_deps, build_worker, start_features
 from core.config import Settings
 from core.ports import FixedClock
 from core.services.deps import Deps
@@ -107,6 +107,7 @@ async def serve(settings: Settings, *, worker: bool = True, ready: asyncio.Event
     log.info("unmeet is listening on http://%s:%s", settings.host, settings.port)
     tasks = []
     if worker:
+        await start_features(deps)
         tasks.append(asyncio.create_task(build_worker(deps).run_forever(stop)))
     for starter in app.get("background", []):
         tasks.append(asyncio.create_task(starter(stop)))
@@ -130,6 +131,7 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
+        await start_features(deps)
         await build_worker(deps).run_forever(stop)
     finally:
         await deps.db.dispose()
@@ -140,6 +142,7 @@ async def run_due(settings: Settings, now: datetime | None) -> int:
     deps = build_deps(settings, clock=FixedClock(now) if now else None)
     add_platforms(deps, None)
     try:
+        await start_features(deps)
         return await build_worker(deps).run_due(now)
     finally:
         await deps.db.dispose()
