@@ -102,12 +102,20 @@ class FakeBotConnector:
 
     `speedup` divides every rate-limit window (and so every `Retry-After`) so tests that wait
     out a 429 take milliseconds; `Retry-After` is then a decimal number of seconds rather than
-    the whole seconds Teams sends. `rate_limits=False` turns the limits off.
+    the whole seconds Teams sends. `clock` (seconds, monotonic) lets a test step time itself
+    instead of racing a busy machine. `rate_limits=False` turns the limits off.
     """
 
-    def __init__(self, *, rate_limits: bool = True, speedup: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        rate_limits: bool = True,
+        speedup: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rate_limits = rate_limits
         self.speedup = speedup
+        self._clock = clock
         self.requests: list[RecordedRequest] = []
         self.created_conversations: list[dict] = []
         self._activities: dict[str, list[dict]] = collections.defaultdict(list)
@@ -318,7 +326,7 @@ class FakeBotConnector:
         if kind == "create" and isinstance(body, dict):
             conversation_id = _one_to_one_id(body)
         tenant = self._tenant_of(conversation_id, body)
-        now = time.monotonic()
+        now = self._clock()
         keys = [(f"tenant:{tenant}", TENANT_LIMITS)]
         if kind in RATE_LIMITED_KINDS and conversation_id:
             keys.append((f"thread:{conversation_id}", THREAD_LIMITS))
