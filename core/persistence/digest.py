@@ -9,12 +9,12 @@ the SQL is the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.domain.digest import (DEFAULT_TZ, WORK_KINDS, DigestSchedule, FocusWeek, MeetingWeek, Participation,
+from core.domain.digest import (ACTIVE_WEEKS, DEFAULT_TZ, WORK_KINDS, DigestSchedule, FocusWeek, MeetingWeek, Participation,
                                 RoundLine, Week)
 from core.domain.refs import ChannelRef, Posted, WorkspaceRef
 from core.domain.rounds import RoundStatus
@@ -180,13 +180,16 @@ async def rounds_to_answer(conn: AsyncConnection, member_id: int, now: datetime,
 
 
 # --- focus time and meeting checks (the focus feature's tables) ------------------------------------
-def _team(channel_id: int):
-    """The channel's team: everyone asked in, or who shared, one of its rounds. Focus time and meeting
-    checks are recorded per person, not per channel, so this is who a channel's figures cover."""
+def _team(channel_id: int, before: datetime):
+    """The channel's team: everyone asked in, or who shared, one of its rounds of the ACTIVE_WEEKS
+    before `before`. Focus time and meeting checks are recorded per person, not per channel, so this
+    is who a channel's figures cover."""
+    recent = sa.and_(rounds.c.channel_id == channel_id, rounds.c.created_at < before,
+                     rounds.c.created_at >= before - timedelta(weeks=ACTIVE_WEEKS))
     asked = sa.select(recipients.c.member_id.label("member_id")).join(
-        rounds, rounds.c.id == recipients.c.round_id).where(rounds.c.channel_id == channel_id)
-    authors = sa.select(rounds.c.author_id.label("member_id")).where(rounds.c.channel_id == channel_id)
-    return sa.union(asked, authors)
+        rounds, rounds.c.id == recipients.c.round_id).where(recent)
+    authors = sa.select(rounds.c.author_id.label("member_id")).where(recent)
+    return sa.select(sa.union(asked, authors).subquery().c.member_id)
 
 
 def _minutes(conn: AsyncConnection, end, start):
@@ -211,7 +214,7 @@ async def focus_week(conn: AsyncConnection, channel_id: int, workspace_id: int, 
         sa.select(focus_sessions.c.member_id, sa.func.sum(minutes).label("total"),
                   *[sa.func.sum(sa.case((focus_sessions.c.category == kind, minutes), else_=0)).label(kind)
                     for kind in WORK_KINDS])
-        .where(focus_sessions.c.member_id.in_(sa.select(_team(channel_id).subquery().c.member_id)),
+        .where(focus_sessions.c.member_id.in_(_team(channel_id, week.end)),
                focus_sessions.c.started_at >= week.start, focus_sessions.c.started_at < week.end)
         .group_by(focus_sessions.c.member_id).subquery())
     own, workspace = focus_goals.alias("own"), focus_goals.alias("ws")
@@ -240,7 +243,7 @@ async def focus_per_week(conn: AsyncConnection, channel_id: int, weeks: list[Wee
                  focus_sessions.c.category == kind), minutes), else_=0)), 0)
         for w in weeks for kind in WORK_KINDS]
     row = (await conn.execute(sa.select(*columns).where(
-        focus_sessions.c.member_id.in_(sa.select(_team(channel_id).subquery().c.member_id)),
+        focus_sessions.c.member_id.in_(_team(channel_id, weeks[-1].end)),
         focus_sessions.c.started_at >= weeks[0].start, focus_sessions.c.started_at < weeks[-1].end))).one()
     values = [round(float(v) / 60, 1) for v in row]
     return [dict(zip(WORK_KINDS, values[i:i + len(WORK_KINDS)])) for i in range(0, len(values), len(WORK_KINDS))]
@@ -255,7 +258,7 @@ async def meeting_week(conn: AsyncConnection, channel_id: int, week: Week) -> Me
     row = (await conn.execute(
         sa.select(sa.func.count(), sa.func.sum(sa.case((went_async, 1), else_=0)),
                   sa.func.sum(sa.case((went_async, hours), else_=0.0)))
-        .where(meeting_checks.c.member_id.in_(sa.select(_team(channel_id).subquery().c.member_id)),
+        .where(meeting_checks.c.member_id.in_(_team(channel_id, week.end)),
                meeting_checks.c.created_at >= week.start, meeting_checks.c.created_at < week.end))).one()
     if not row[0]:
         return None
