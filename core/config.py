@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,8 +26,11 @@ class Settings(BaseSettings):
     slack_signing_secret: str = ""
     slack_app_token: str = ""  # xapp-…: when set, Socket Mode
     slack_api_url: str = "https://slack.com/api/"
-    slack_client_id: str = ""
-    slack_client_secret: str = ""
+    # The app's OAuth client, for the focus-time "Connect" (each person's own token). Not named
+    # SLACK_CLIENT_ID/SECRET: with those in the environment Bolt switches to multi-workspace OAuth
+    # installs and ignores SLACK_BOT_TOKEN.
+    slack_client_id: str = Field("", validation_alias=AliasChoices("unmeet_slack_client_id"))
+    slack_client_secret: str = Field("", validation_alias=AliasChoices("unmeet_slack_client_secret"))
 
     # Microsoft Teams
     microsoft_app_id: str = ""

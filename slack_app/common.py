@@ -15,7 +15,7 @@ from core.domain.refs import PersonRef, WorkspaceRef
 from core.domain.text import N_
 from core.messages.i18n import Translator, translator
 from core.messages.model import Notice, rich
-from core.services import events
+from core.services import events, focus
 from core.services.deps import Deps
 from core.services.rounds import known_person, person_translator
 from slack_app import render
@@ -118,7 +118,12 @@ def register_platform_events(app: AsyncApp, deps: Deps) -> None:
 
     @app.event("tokens_revoked")
     async def tokens_revoked(body):
+        """Only the listed people's own tokens (focus status, do-not-disturb) are dropped."""
+        workspace = workspace_of(body)
+        users = [u for u in _get(body, "event", "tokens", "oauth") or [] if slack_id(u)]
         log.info("tokens revoked in %s", body.get("team_id"))
+        if workspace is not None and users:
+            await focus.drop_user_tokens(deps, workspace=workspace, user_ids=users)
 
 
 def register_fallbacks(app: AsyncApp, deps: Deps) -> None:

@@ -1,0 +1,246 @@
+"""Focus time and the meeting check on Slack, end to end: the real `unmeet serve` over real HTTP,
+signed requests, and the loopback fake of the Slack Web API (user tokens, OAuth, DND included)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+
+from core.persistence.tables_focus import focus_sessions, meeting_checks, user_tokens
+from tests.fakes import slack_requests
+from tests.fakes.slack_api import FakeSlackApi
+from tests.slack_app.conftest import BOT_TOKEN, start_server, stop_server, submission
+from tests.slack_app.conftest import module_database_url  # noqa: F401 - the fixture, one server per module
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def server(module_database_url, tmp_path_factory):
+    async with FakeSlackApi(BOT_TOKEN) as slack:
+        for uid, name in (("U1", "Ann"), ("U2", "Bart"), ("U3", "Chris"), ("U4", "Dirk")):
+            slack.add_user(uid, name.lower(), name)
+        slack.add_user("U5", "eva", "Eva", locale="nl-BE")
+        slack.add_channel("C1", "team", members=["U1", "U2", "U3", "U4", "U5"])
+        running = await start_server(slack, module_database_url, tmp_path_factory.mktemp("logs"),
+                                     SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET,
+                                     UNMEET_SLACK_CLIENT_ID=slack.client_id, UNMEET_SLACK_CLIENT_SECRET=slack.client_secret)
+        try:
+            yield running
+        finally:
+            await stop_server(running)
+
+
+def texts(message: dict) -> str:
+    out = [message.get("text", "")]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                out.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message.get("blocks"))
+    return "\n".join(out)
+
+
+def button(message: dict, action_id: str) -> dict:
+    for block in message.get("blocks") or []:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element.get("action_id") == action_id:
+                return element
+    raise AssertionError(f"no {action_id} button in {texts(message)}")
+
+
+async def focus(server, user: str, text: str) -> dict:
+    """Type `/focus text`; return the ephemeral reply."""
+    before = len(server.slack.ephemerals)
+    status, _ = await server.post(slack_requests.slash_command("/focus", text, user_id=user, channel_id="C1",
+                                                               trigger_id=server.slack.new_trigger_id(user)))
+    assert status == 200
+    await server.slack.wait_for(lambda: len(server.slack.ephemerals) > before)
+    return server.slack.ephemerals[-1]
+
+
+async def oauth(server, **query) -> tuple[int, str]:
+    async with server.session.get(f"{server.url}/slack/oauth_redirect", params=query) as response:
+        return response.status, await response.text()
+
+
+async def token_rows(server) -> dict:
+    async with server.db.transaction() as conn:
+        return dict((await conn.execute(sa.select(user_tokens.c.member_id, user_tokens.c.token_encrypted))).all())
+
+
+async def connect(server, user: str, token: str) -> None:
+    reply = await focus(server, user, "connect")
+    url = button(reply, "focus.connect")["url"]
+    query = parse_qs(urlsplit(url).query)
+    assert url.startswith("https://slack.com/oauth/v2/authorize?")
+    assert query["user_scope"] == ["users.profile:write,dnd:write"] and query["client_id"] == ["111.222"]
+    server.slack.add_oauth_code(f"code-{user}", user, token)
+    status, page = await oauth(server, state=query["state"][0], code=f"code-{user}")
+    assert status == 200 and "Connected" in page
+    status, _ = await oauth(server, state=query["state"][0], code=f"code-{user}")  # a state works once
+    assert status == 400
+
+
+async def session_of(server, user: str):
+    async with server.db.transaction() as conn:
+        return (await conn.execute(sa.text(
+            "SELECT s.ends_at, s.ended_by FROM focus_sessions s JOIN members m ON m.id = s.member_id "
+            "WHERE m.external_id = :u ORDER BY s.id DESC LIMIT 1"), {"u": user})).one()
+
+
+def aware(value) -> datetime:
+    value = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+async def test_oauth_callback_with_a_missing_or_wrong_state_stores_nothing(server):
+    server.slack.add_oauth_code("stolen", "U4", "xoxp-stolen")
+    for query in ({"code": "stolen"}, {"state": "made-up", "code": "stolen"}, {"state": "", "code": "stolen"}):
+        status, page = await oauth(server, **query)
+        assert status == 400 and "expired" in page
+    assert server.slack.calls_to("oauth.v2.access") == []
+    assert await token_rows(server) == {}
+
+
+async def test_focus_sets_status_and_dnd_with_the_user_token_then_stop_clears(server):
+    slack = server.slack
+    await connect(server, "U1", "xoxp-u1-very-secret")
+    stored = list((await token_rows(server)).values())
+    assert len(stored) == 1 and "xoxp" not in stored[0] and "very-secret" not in stored[0]
+    reply = await focus(server, "U1", "1h30 writing the Q3 plan")
+    assert "writing the Q3 plan" in texts(reply) and "Your status shows it" in texts(reply)
+    await slack.wait_for(lambda: slack.calls_to("dnd.setSnooze"))
+    [profile] = slack.calls_to("users.profile.set")
+    [snooze] = slack.calls_to("dnd.setSnooze")
+    assert profile.token == snooze.token == "xoxp-u1-very-secret"
+    ends_at, _ = await session_of(server, "U1")
+    assert profile.params["profile"]["status_expiration"] == int(aware(ends_at).timestamp())
+    assert profile.params["profile"]["status_text"].startswith("Focus time until ")
+    assert profile.params["profile"]["status_emoji"] == ":headphones:"
+    assert int(snooze.params["num_minutes"]) == 90
+    assert slack.profile("U1")["status_text"].startswith("Focus time until") and "U1" in slack.dnd_until
+
+    stopped = await focus(server, "U1", "stop")
+    assert "Focus session ended" in texts(stopped)
+    await slack.wait_for(lambda: slack.calls_to("dnd.endSnooze"))
+    await slack.wait_for(lambda: slack.profile("U1")["status_text"] == "")
+    assert "U1" not in slack.dnd_until
+    assert all(c.token == "xoxp-u1-very-secret" for c in slack.calls_to("dnd.endSnooze"))
+    assert (await session_of(server, "U1"))[1] == "stop"
+
+
+async def test_the_session_ends_by_itself_and_restores_the_status(server):
+    slack = server.slack
+    await focus(server, "U1", "30 #reactive")
+    await slack.wait_for(lambda: "U1" in slack.dnd_until)
+    ends_at, _ = await session_of(server, "U1")
+    await server.run_due(aware(ends_at) + timedelta(seconds=1))
+    assert slack.profile("U1")["status_text"] == "" and "U1" not in slack.dnd_until
+    assert (await session_of(server, "U1"))[1] == "auto"
+    assert "xoxp-u1-very-secret" not in server.log()
+
+
+async def test_without_a_user_token_nothing_is_called_and_the_reply_explains(server):
+    before = len(server.slack.calls_to("users.profile.set")) + len(server.slack.calls_to("dnd.setSnooze"))
+    reply = await focus(server, "U2", "45m")
+    assert "connect your account once" in texts(reply)
+    assert button(reply, "focus.connect")["url"].startswith("https://slack.com/oauth/v2/authorize?")
+    await focus(server, "U2", "")  # any later work has had time to run
+    assert len(server.slack.calls_to("users.profile.set")) + len(server.slack.calls_to("dnd.setSnooze")) == before
+
+
+@pytest.mark.parametrize("typed, sentence", [
+    ("25h", "at most 8 hours"),
+    ("0", "0 minutes is over before it starts"),
+    ("-20", "can't be negative"),
+    ("soon-ish", "Start with how long"),
+    ("anderhalf uur", "lengths in words (like \"anderhalf uur\") aren't understood yet"),
+])
+async def test_bad_input_gets_a_sentence(server, typed, sentence):
+    reply = await focus(server, "U4", typed)
+    assert sentence in texts(reply)
+
+
+async def test_dutch_sentences_for_a_dutch_person(server):
+    reply = await focus(server, "U5", "25h")
+    assert "hoogstens 8 uur" in texts(reply)
+
+
+async def test_tokens_revoked_drops_only_the_listed_user(server):
+    await connect(server, "U3", "xoxp-u3")
+    assert len(await token_rows(server)) == 2
+    event = {"type": "tokens_revoked", "tokens": {"oauth": ["U1"], "bot": []}}
+    for retry in (None, 1):  # delivered twice: same result
+        status, _ = await server.post(slack_requests.event(event, "EvRevoke", retry_num=retry))
+        assert status == 200
+    for _ in range(100):  # events are handled after the ack
+        async with server.db.transaction() as conn:
+            left = (await conn.execute(sa.text(
+                "SELECT m.external_id FROM user_tokens t JOIN members m ON m.id = t.member_id"))).scalars().all()
+        if left != ["U1", "U3"]:
+            break
+        await asyncio.sleep(0.05)
+    assert left == ["U3"]
+
+
+async def test_meeting_check_to_a_verdict_and_a_prefilled_share_modal(server):
+    slack = server.slack
+    status, _ = await server.post(slack_requests.slash_command(
+        "/meeting-check", "", user_id="U2", channel_id="C1", trigger_id=slack.new_trigger_id("U2")))
+    assert status == 200
+    [view] = await slack.wait_for(lambda: slack.open_views("U2"))
+    assert view["callback_id"] == "meeting.check"
+    status, text = await server.post(slack_requests.view_submission(
+        submission(view, {"people": "a few", "agenda": "Weekly status of project X"}), user_id="U2"))
+    errors = json.loads(text)
+    assert errors["response_action"] == "errors"
+    assert set(errors["errors"]) == {"purpose", "people", "minutes", "decider_known", "readable"}
+    assert "whole number" in errors["errors"]["people"]
+    status, text = await server.post(slack_requests.view_submission(submission(view, {
+        "purpose": "status", "agenda": "Weekly status of project X\nEach team's progress", "people": "8",
+        "minutes": "45", "frequency": "weekly", "decider_known": "yes", "readable": "yes"}), user_id="U2"))
+    assert status == 200 and json.loads(text) == {"response_action": "clear"}
+    [verdict] = await slack.wait_for(lambda: slack.dms("U2"))
+    shown = texts(verdict)
+    assert "Verdict: go async" in shown and "6 person-hours per meeting, 26 person-hours per month" in shown
+    value = button(verdict, "meeting.to_async")["value"]
+    slack.close_views("U2")
+    status, _ = await server.post(slack_requests.block_action("meeting.to_async", value, user_id="U2",
+                                                              channel_id=verdict["channel"] if "channel" in verdict
+                                                              else "DU2", trigger_id=slack.new_trigger_id("U2")))
+    [share] = await slack.wait_for(lambda: slack.open_views("U2"))
+    assert share["callback_id"] == "round.share"
+    initial = {b["block_id"]: b["element"].get("initial_value") or b["element"].get("initial_conversation")
+               for b in share["blocks"] if b.get("type") == "input"}
+    assert initial["title"] == "Weekly status of project X" and "Each team's progress" in initial["text"]
+    assert initial["channel"] == "C1"
+    async with server.db.transaction() as conn:
+        row = (await conn.execute(sa.select(meeting_checks))).one()
+    assert (row.verdict, row.person_hours, row.monthly_person_hours) == ("go_async", 6.0, 26.0)
+    assert row.converted_at is not None
+
+
+async def test_message_shortcut_prefills_the_agenda(server):
+    slack = server.slack
+    slack.close_views("U3")
+    status, _ = await server.post(slack_requests.message_shortcut(
+        "meeting_check_from_message", {"ts": "1.1", "text": "Can we meet about the <https://x.example|budget>?"},
+        user_id="U3", channel_id="C1", trigger_id=slack.new_trigger_id("U3")))
+    assert status == 200
+    [view] = await slack.wait_for(lambda: slack.open_views("U3"))
+    agenda = next(b for b in view["blocks"] if b.get("block_id") == "agenda")
+    assert agenda["element"]["initial_value"] == "Can we meet about the <https://x.example|budget>?"
