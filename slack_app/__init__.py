@@ -29,6 +29,29 @@ FEATURES = [rounds.register]
 EVENTS_PATH = "/slack/events"
 
 
+def slack_shaped(body) -> bool:
+    """Bolt trusts the shape of what Slack sends (`body["event"]["type"]`, `body["view"]["callback_id"]`…);
+    a body that breaks that shape is refused here instead of failing inside Bolt with a 500."""
+    if not isinstance(body, dict):
+        return False
+    objects = {"event": ("type",), "view": ("callback_id",), "container": (), "message": ()}
+    for key, strings in objects.items():
+        if key in body and not (isinstance(body[key], dict) and all(isinstance(body[key].get(s, ""), str)
+                                                                    for s in strings)):
+            return False
+    for key in ("team", "user", "channel", "enterprise"):
+        if body.get(key) is not None and not isinstance(body[key], (dict, str)):
+            return False
+    for key in ("actions", "authorizations"):
+        if key in body and not (isinstance(body[key], list) and body[key]
+                                and all(isinstance(item, dict) for item in body[key])):
+            return False
+    strings = ("type", "callback_id", "command", "event_id", "team_id", "user_id", "channel_id", "trigger_id")
+    if any(not isinstance(body.get(key, ""), str) for key in strings):
+        return False
+    return all(isinstance(a.get(k, ""), str) for a in body.get("actions", ()) for k in ("action_id", "block_id"))
+
+
 class SlackAdapter:
     def __init__(self, deps: Deps):
         settings = deps.settings
@@ -67,6 +90,8 @@ class SlackAdapter:
         try:
             bolt_request = await to_bolt_request(request)
         except Exception:  # noqa: BLE001 - a body Bolt can't parse is a bad request, not our failure
+            bolt_request = None
+        if bolt_request is None or not slack_shaped(bolt_request.body):
             log.info("unreadable request to %s refused", EVENTS_PATH)
             return web.Response(status=400, text="unreadable request")
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
