@@ -9,12 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from io import BytesIO
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure  # noqa: E402 - after choosing the backend
-
 COLOURS = {"proactive": "#2e7d32", "reactive": "#f9a825", "stuff": "#90a4ae", "focus": "#2e7d32"}
 ANSWERS_COLOUR = "#1565c0"
 
@@ -30,6 +24,9 @@ class ChartLabels:
 
 def weekly_chart(focus: list[dict[str, float]], answers: list[int], labels: ChartLabels) -> bytes:
     """`focus[i]` maps a work kind to hours in week i (an "other" kind holds hours without a kind)."""
+    # Imported here: matplotlib takes a second to import, and only the weekly digest needs it.
+    from matplotlib.figure import Figure  # a Figure without pyplot uses the Agg canvas: no display needed
+
     figure = Figure(figsize=(6.4, 3.0), dpi=100)
     axis = figure.add_subplot()
     positions = range(len(labels.weeks))
