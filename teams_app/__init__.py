@@ -17,19 +17,20 @@ from __future__ import annotations
 import json
 import logging
 
+import jwt
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 
 from core.config import Settings
 from core.services.deps import Deps
-from teams_app import rounds
+from teams_app import focus, meetings, rounds
 from teams_app.bot import Dispatch, UnmeetBot
 from teams_app.messenger import TeamsMessenger
 
 log = logging.getLogger("unmeet.teams")
 
-FEATURES = (rounds.register,)  # every feature's register(dispatch)
+FEATURES = (rounds.register, focus.register, meetings.register)  # every feature's register(dispatch)
 
 
 class _BotConfig:
@@ -74,4 +75,8 @@ class TeamsAdapter:
             activity = None
         if activity is None or not isinstance(activity.type, str) or not isinstance(activity.service_url, str):
             return web.json_response({"error": "expected a Bot Framework activity"}, status=400)
-        return await self.adapter.process(request, self.bot)
+        try:
+            return await self.adapter.process(request, self.bot)
+        except jwt.PyJWTError as error:  # botbuilder lets a malformed token escape as a 500
+            log.info("refused a request with an unreadable token: %s", error)
+            raise web.HTTPUnauthorized() from error
