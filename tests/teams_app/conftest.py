@@ -118,8 +118,8 @@ class World:
 
 async def start(connector: FakeBotConnector, database_url: str, log_dir: Path, **settings: str) -> World:
     port = free_port()
-    env = server_env(DATABASE_URL=database_url, HOST="127.0.0.1", PORT=str(port), JOB_POLL_SECONDS="0.1",
-                     **settings)
+    env = server_env(**{"DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port),
+                        "JOB_POLL_SECONDS": "0.1", **settings})
     log_path = log_dir / f"serve-{port}.log"
     with log_path.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(sys.executable, "-m", "unmeet", "serve", "--no-migrate",
