@@ -116,8 +116,8 @@ class World:
         return len([c for c in cards if c])
 
 
-async def start(connector: FakeBotConnector, database_url: str, log_dir: Path, **settings: str) -> World:
-    port = free_port()
+async def start(connector: FakeBotConnector | None, database_url: str, log_dir: Path, **settings: str) -> World:
+    port = int(settings.pop("PORT", 0)) or free_port()
     env = server_env(**{"DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port),
                         "JOB_POLL_SECONDS": "0.1", **settings})
     log_path = log_dir / f"serve-{port}.log"
