@@ -18,13 +18,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRet
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.services.deps import Deps
-from slack_app import rounds
+from slack_app import digest, focus, llm, meetings, rounds
 from slack_app.common import register_fallbacks, register_platform_events
 from slack_app.messenger import SlackMessenger
 
 log = logging.getLogger("unmeet.slack")
 
-FEATURES = [rounds.register]
+FEATURES = [rounds.register, digest.register, focus.register, meetings.register, llm.register]
 
 EVENTS_PATH = "/slack/events"
 
@@ -71,6 +71,7 @@ class SlackAdapter:
         self.bolt = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret,
                              request_verification_enabled=verify, process_before_response=False,
                              logger=logging.getLogger("unmeet.slack.bolt"))
+        self.deps = deps
         self.messenger = SlackMessenger(self.client)
         register_platform_events(self.bolt, deps)
         for register in FEATURES:
@@ -85,6 +86,7 @@ class SlackAdapter:
             log.info("Slack: Socket Mode (SLACK_APP_TOKEN is set); %s is not served", EVENTS_PATH)
         else:
             app.router.add_post(EVENTS_PATH, self.handle)
+        focus.add_routes(app, self.deps)  # the focus "Connect" OAuth callback, in both modes
 
     async def handle(self, request: web.Request) -> web.Response:
         try:
