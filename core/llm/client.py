@@ -12,7 +12,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-import openai
 from pydantic import BaseModel, ValidationError
 
 from core.config import Settings
@@ -61,6 +60,9 @@ class LlmClient:
     def __init__(self, settings: Settings):
         self.model = settings.unmeet_llm_model
         self.max_tokens = settings.unmeet_llm_max_output_tokens
+        import openai  # here, not at the top: it takes seconds to import and most processes never call a model
+
+        self._api_error = openai.APIError
         self._client = openai.AsyncOpenAI(
             base_url=settings.openai_base_url or "https://api.openai.com/v1",
             api_key=settings.openai_api_key or "unused",  # self-hosted servers accept any key
@@ -97,7 +99,7 @@ class LlmClient:
             response = await self._client.chat.completions.create(
                 model=model, messages=messages, max_tokens=max_tokens, temperature=0.2,
                 response_format={"type": "json_object"}, extra_headers={"X-Unmeet-Prompt": prompt_id})
-        except openai.APIError as error:  # the SDK already retried 429/5xx/connection errors
+        except self._api_error as error:  # the SDK already retried 429/5xx/connection errors
             raise LlmError(f"{prompt_id}: {type(error).__name__}: {error}", Usage(calls=1)) from error
         text = (response.choices[0].message.content or "") if response.choices else ""
         if response.usage is not None:
