@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     slack_signing_secret: str = ""
     slack_app_token: str = ""  # xapp-…: when set, Socket Mode
     slack_api_url: str = "https://slack.com/api/"
+    slack_rate_scale: float = 1.0  # multiplies the client's pacing of Slack's rate tiers (see slack_app/pacing.py)
     # The app's OAuth client, for the focus-time "Connect" (each person's own token). Not named
     # SLACK_CLIENT_ID/SECRET: with those in the environment Bolt switches to multi-workspace OAuth
     # installs and ignores SLACK_BOT_TOKEN.

@@ -15,12 +15,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
                                                          AsyncRateLimitErrorRetryHandler,
                                                          AsyncServerErrorRetryHandler)
-from slack_sdk.web.async_client import AsyncWebClient
 
 from core.services.deps import Deps
 from slack_app import digest, focus, llm, meetings, rounds
 from slack_app.common import register_fallbacks, register_platform_events
 from slack_app.messenger import SlackMessenger
+from slack_app.pacing import PacedWebClient, SlackPacer
 
 log = logging.getLogger("unmeet.slack")
 
@@ -56,9 +56,11 @@ class SlackAdapter:
     def __init__(self, deps: Deps):
         settings = deps.settings
         self.settings = settings
-        # slack_sdk retries 429s after Retry-After, and 5xx / dropped connections, before a job sees them.
-        self.client = AsyncWebClient(
+        # Calls are paced under Slack's rate tiers; slack_sdk retries the 429s that still happen (after
+        # Retry-After), and 5xx / dropped connections, before a job sees them.
+        self.client = PacedWebClient(
             token=settings.slack_bot_token, base_url=settings.slack_api_url,
+            pacer=SlackPacer(settings.slack_rate_scale),
             retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
                             AsyncServerErrorRetryHandler(max_retry_count=2),
                             AsyncRateLimitErrorRetryHandler(max_retry_count=3)])

@@ -62,6 +62,16 @@ async def enqueue(
     await conn.execute(statement)
 
 
+async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, dict]], *, due_at: datetime,
+                       now: datetime, workspace_id: int | None = None) -> None:
+    """Queue many effects of one kind at once (a fan-out); keys already queued are left alone."""
+    rows = [dict(kind=kind, key=key, payload=payload, workspace_id=workspace_id, status=PENDING, due_at=due_at,
+                 attempts=0, generation=0, created_at=now) for key, payload in items]
+    for start in range(0, len(rows), 500):  # stay well under SQLite's bound-parameter limit
+        await conn.execute(upsert(conn, jobs).values(rows[start:start + 500])
+                           .on_conflict_do_nothing(index_elements=[jobs.c.key]))
+
+
 async def claim(conn: AsyncConnection, *, worker: str, now: datetime, lease: float, limit: int,
                 kinds: tuple[str, ...] | None = None) -> list[Job]:
     """Take up to `limit` due jobs for `lease` seconds. A row whose lease expired (its worker died)

@@ -112,6 +112,21 @@ async def ensure_member(conn: AsyncConnection, workspace_id: int, external_id: s
         members.c.workspace_id == workspace_id, members.c.external_id == external_id))).scalar_one()
 
 
+async def ensure_members(conn: AsyncConnection, workspace_id: int, external_ids: list[str]) -> dict[str, int]:
+    """Make sure these people exist (facts are filled in later, from the directory); their ids."""
+    for start in range(0, len(external_ids), 500):
+        chunk = external_ids[start:start + 500]
+        await conn.execute(upsert(conn, members).values(
+            [{"workspace_id": workspace_id, "external_id": e, "name": ""} for e in chunk]).on_conflict_do_nothing())
+    ids: dict[str, int] = {}
+    for start in range(0, len(external_ids), 500):
+        chunk = external_ids[start:start + 500]
+        rows = await conn.execute(sa.select(members.c.external_id, members.c.id).where(
+            members.c.workspace_id == workspace_id, members.c.external_id.in_(chunk)))
+        ids.update(dict(rows.all()))
+    return ids
+
+
 async def ensure_channel(conn: AsyncConnection, workspace_id: int, external_id: str, *, name: str | None = None,
                          locale: str | None = None, tz: str | None = None) -> int:
     updates = {k: v for k, v in {"name": name, "locale": locale, "tz": tz}.items() if v}

@@ -232,20 +232,16 @@ async def fan_out(deps: Deps, job: Job) -> None:
         return
     people = await deps.messenger(round_.workspace.ref.platform).channel_members(round_.channel)
     now = deps.clock.now()
+    audience = list(dict.fromkeys(p.ref.id for p in people
+                                  if p.ref.id != round_.author.ref.id and not p.is_bot and not p.deleted))
     async with deps.db.transaction() as conn:
-        member_ids = []
-        for person in people:
-            if person.ref.id == round_.author.ref.id or person.is_bot or person.deleted:
-                continue
-            member_id = await repo.ensure_member(conn, round_.workspace.id, person.ref.id,
-                                                 name=person.name or None, is_bot=person.is_bot or None)
-            member_ids.append(member_id)
+        ids = await repo.ensure_members(conn, round_.workspace.id, audience)
+        member_ids = [ids[external_id] for external_id in audience]
         await repo.add_recipients(conn, round_.id, member_ids)
         await repo.update_round(conn, round_.id, asked=len(member_ids))
-        for member_id in member_ids:
-            await queue.enqueue(conn, "round.dm", f"dm:{round_.id}:{member_id}",
-                                {"round": round_.id, "member": member_id}, due_at=now, now=now,
-                                workspace_id=round_.workspace.id)
+        await queue.enqueue_many(conn, "round.dm", [(f"dm:{round_.id}:{m}", {"round": round_.id, "member": m})
+                                                    for m in member_ids],
+                                 due_at=now, now=now, workspace_id=round_.workspace.id)
         await queue.enqueue(conn, "round.post", f"post:{round_.id}", {"round": round_.id}, due_at=now, now=now,
                             workspace_id=round_.workspace.id)
 
