@@ -186,8 +186,10 @@ def message(msg: Message) -> dict:
 def notice(item: Notice) -> dict:
     """Arguments for chat.postEphemeral."""
     section = _mrkdwn_object(item.text)
-    return {"text": shorten(escape(plain_text(item.text)), FALLBACK_MAX),
-            "blocks": [{"type": "section", "text": section}] if section else []}
+    content = [{"type": "section", "text": section}] if section else []
+    if item.actions:
+        content.append({"type": "actions", "elements": [_button(b) for b in item.actions[:BUTTONS_MAX]]})
+    return {"text": shorten(escape(plain_text(item.text)), FALLBACK_MAX), "blocks": content}
 
 
 # --- forms -> modals ------------------------------------------------------------------------------

@@ -157,7 +157,7 @@ class Turn:
         return form_card(form, required_message=self.t.gettext(E_REQUIRED))
 
     async def notice(self, notice: Notice, *, replace: bool = False, buttons: tuple[Button, ...] = ()) -> None:
-        card = notice_card(notice, buttons=buttons)
+        card = notice_card(notice, buttons=notice.actions + buttons)
         await (self.replace(card) if replace else self.reply(card))
 
     async def help(self, intro: str) -> None:

@@ -182,3 +182,4 @@ class Notice:
     """A short answer only the person who acted sees (Slack ephemeral, Teams reply card)."""
 
     text: Rich
+    actions: tuple[Button, ...] = ()  # e.g. "Summarise now" under the author's "Shared."
