@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     microsoft_app_type: str = "MultiTenant"
     teams_allowed_tenants: str = ""  # comma-separated tenant ids; empty = any
     teams_local_mode: bool = False  # anonymous bot (Agents Playground) on a non-loopback host
+    teams_admins: str = ""  # comma-separated Entra object ids (or 29: ids) who may change tenant-wide settings
 
     # LLM (any OpenAI-compatible endpoint)
     openai_base_url: str = ""

@@ -269,6 +269,9 @@ class UnmeetBot(TeamsActivityHandler):
                 for kind in (store.TEAM, store.CHANNEL):  # the General channel's id is the team id
                     await store.save_reference(conn, turn.workspace, kind, turn.team_id, serialise(reference),
                                                now=now, team_id=turn.team_id)
+                if turn.person.id and any(m.id == bot_id for m in activity.members_added or []):
+                    await store.save_reference(conn, turn.workspace, store.INSTALL, turn.team_id,
+                                               serialise(reference), now=now, team_id=turn.team_id)
             elif turn.personal and turn.person.id:
                 await store.save_reference(conn, turn.workspace, store.PERSON, turn.person.id,
                                            serialise(reference), now=now)

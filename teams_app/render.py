@@ -12,6 +12,9 @@ Teams sends the inputs' values merged into that data.
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import re
 import uuid
 from urllib.parse import quote, urlsplit
@@ -23,6 +26,9 @@ from core.messages.model import (Actions, Bold, Button, ChannelInput, Context, D
 CARD_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 ACTION_KEY = "unmeet"  # the key of the action id in every Action.Submit's data
+MESSAGE_BUDGET = 26_000  # characters of card JSON; Teams refuses bot messages over about 28 KB in all
+DATA_PNG = "data:image/png;base64,"
+IMAGE_ELEMENT = 400  # characters of an Image element besides its base64 data (type, alt text, prefix)
 
 # Characters Markdown may act on anywhere in a line, and what it may act on at the start of a line
 # (headings, lists, setext underlines; for "1." the dot is escaped, as a backslash before a digit shows).
@@ -141,7 +147,34 @@ def card(body: list[dict], actions: list[dict] | None = None, fallback: str = ""
 
 
 def message_card(message: Message) -> dict:
-    return card(_body(message.blocks), fallback=message.fallback)
+    """The message; its image attachments (the digest chart) as Image elements with data URIs, since a
+    bot can't upload a file to a channel without Graph. Teams refuses messages over about 28 KB, so
+    each image is made to fit what the text leaves (see `fit_png`)."""
+    body = _body(message.blocks)
+    images = [f for f in message.attachments if f.mime == "image/png"]
+    room = (MESSAGE_BUDGET - len(json.dumps(card(body, fallback=message.fallback)))) // max(len(images), 1)
+    for file in images:
+        png = fit_png(file.content, (room - IMAGE_ELEMENT) * 3 // 4)  # base64: 4 characters per 3 bytes
+        if png is not None:
+            body.append({"type": "Image", "url": DATA_PNG + base64.b64encode(png).decode(), "altText": file.alt})
+    return card(body, fallback=message.fallback)
+
+
+def fit_png(content: bytes, budget: int) -> bytes | None:
+    """The PNG within `budget` bytes: as it is, else with a 64-colour palette (a chart has few colours;
+    that alone makes the digest chart about a quarter of its size), else smaller; None if nothing fits."""
+    if len(content) <= budget:
+        return content
+    from PIL import Image as Picture  # matplotlib's own PNG writer; imported only for an image this big
+
+    picture = Picture.open(io.BytesIO(content)).convert("RGB")
+    while picture.width >= 160:
+        out = io.BytesIO()
+        picture.quantize(colors=64).save(out, "PNG", optimize=True)
+        if out.tell() <= budget:
+            return out.getvalue()
+        picture = picture.resize((picture.width * 3 // 4, picture.height * 3 // 4), Picture.LANCZOS)
+    return None
 
 
 def notice_card(notice: Notice, *, buttons: tuple[Button, ...] = ()) -> dict:

@@ -19,6 +19,8 @@ from core.persistence.tables import members, workspaces
 from core.persistence.tables_teams import teams_conversations
 
 PERSON, CHANNEL, TEAM = "person", "channel", "team"
+# The reference of the activity that added the app to a team: its `user` is who installed it there.
+INSTALL = "install"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,13 @@ async def team_references(conn: AsyncConnection, workspace: WorkspaceRef) -> lis
         workspaces.c.external_id == workspace.id, teams_conversations.c.kind == TEAM)
         .order_by(teams_conversations.c.updated_at.desc()))).all()
     return [_stored(row) for row in rows]
+
+
+async def installer(conn: AsyncConnection, workspace: WorkspaceRef, team_id: str) -> str | None:
+    """Who most recently added the app to the team (their 29: id), if the bot saw it happen."""
+    stored = await get_reference(conn, workspace, INSTALL, team_id)
+    user = stored.reference.get("user") if stored else None
+    return user.get("id") if isinstance(user, dict) else None
 
 
 async def anchor_reference(conn: AsyncConnection, workspace: WorkspaceRef) -> StoredReference | None:
