@@ -9,6 +9,7 @@ from core.charts import ChartLabels, weekly_chart
 from core.domain.digest import WORK_KINDS, Digest, RoundLine
 from core.domain.text import N_
 from core.messages.i18n import Translator
+from core.messages.llm import summarise_now_button
 from core.messages.model import (Actions, Bold, Button, Choice, Context, Divider, File, Form, Header, Italic, Link,
                                  Message, Section, SelectInput, TextInput, rich)
 from core.messages.rounds import ANSWER_ACTION
@@ -18,6 +19,7 @@ SETTINGS_ACTION = "digest.open_settings"
 MAX_LISTED = 10  # rounds per part; the rest are counted
 HEADLINE_MAX = 300
 HOME_ROUNDS = 30  # open rounds on the home view (3 blocks each keeps it far below 100 blocks)
+HOME_SHARED = 5  # the person's own open rounds, each with "Summarise now"
 
 WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
             N_("Sunday"))
@@ -182,6 +184,7 @@ class Home:
     tz: str | None
     focus: HomeFocus | None = None
     meetings: tuple[HomeMeeting, ...] = ()
+    shared: tuple[HomeRound, ...] = ()  # open rounds the person shared
 
 
 def home_view(t: Translator, home: Home) -> Message:
@@ -197,6 +200,12 @@ def home_view(t: Translator, home: Home) -> Message:
     if home.rounds_total > len(home.rounds):
         blocks.append(Context(rich(t.ngettext("…and {n} more", "…and {n} more",
                                               home.rounds_total - len(home.rounds)))))
+    if home.shared:
+        blocks += [Divider(), Header(_("Your open rounds"))]
+    for item in home.shared:
+        blocks.append(Section(rich(Bold(item.title), "\n",
+                                   _("answers by {when}", when=t.datetime(item.deadline_at, home.tz)))))
+        blocks.append(Actions((summarise_now_button(t, item.id),)))
     if home.focus is not None:
         blocks += [Divider(), Header(_("Your focus this week"))]
         text = _("{hours} h of focus", hours=_hours(home.focus.hours))

@@ -63,3 +63,17 @@ async def latest_open_round(conn: AsyncConnection, author_id: int, channel_exter
     if channel_external_id:
         query = query.where(channels.c.external_id == channel_external_id)
     return (await conn.execute(query)).scalar_one_or_none()
+
+
+async def open_rounds_by(conn: AsyncConnection, author_id: int, now: datetime, *,
+                         limit: int) -> list[tuple[int, str, datetime]]:
+    """(id, title, deadline) of the rounds a person shared that are still open, soonest deadline first:
+    where their home offers "Summarise now"."""
+    from core.domain.rounds import RoundStatus
+    from core.persistence.tables import rounds
+
+    rows = await conn.execute(
+        sa.select(rounds.c.id, rounds.c.title, rounds.c.deadline_at)
+        .where(rounds.c.author_id == author_id, rounds.c.status == RoundStatus.OPEN, rounds.c.deadline_at > now)
+        .order_by(rounds.c.deadline_at, rounds.c.id).limit(limit))
+    return [(row.id, row.title, row.deadline_at) for row in rows]

@@ -13,6 +13,7 @@ from core.messages.i18n import Translator
 from core.messages.model import Message
 from core.persistence import digest as store
 from core.persistence import focus as focus_store
+from core.persistence import llm as llm_store
 from core.services.deps import Deps
 from core.services.rounds import known_person, person_translator
 
@@ -32,10 +33,12 @@ async def home(deps: Deps, *, person: PersonRef) -> Message:
         week = week_of(now, member.tz)
         minutes = await store.person_focus_minutes(conn, member.id, week, now)
         personal, workspace = await focus_store.get_goals(conn, member.workspace_id, member.id)
+        shared = await llm_store.open_rounds_by(conn, member.id, now, limit=views.HOME_SHARED)
     return views.home_view(t, Home(
         rounds=tuple(HomeRound(r.round_id, r.title, r.deadline_at) for r in rounds), rounds_total=total,
         tz=member.tz, focus=HomeFocus(minutes / 60, effective_goal(personal, workspace) / 60),
-        meetings=tuple(HomeMeeting(agenda, _verdict(t, verdict, converted)) for agenda, verdict, converted in checks)))
+        meetings=tuple(HomeMeeting(agenda, _verdict(t, verdict, converted)) for agenda, verdict, converted in checks),
+        shared=tuple(HomeRound(*row) for row in shared)))
 
 
 def _verdict(t: Translator, verdict: str, converted: bool) -> str:
