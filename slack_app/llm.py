@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from core.domain.refs import PersonRef
 from core.domain.rounds import DEFAULT_QUESTIONS, TEXT_MAX, ShareInput
-from core.messages.llm import DRAFT_ACTION, SUMMARISE_NOW_ACTION, with_draft_button
+from core.messages.llm import DRAFT_ACTION, SUMMARISE_NOW_ACTION
 from core.messages.model import Notice
 from core.services import llm as service
 from core.services import rounds as round_service
@@ -30,7 +30,7 @@ log = logging.getLogger("unmeet.slack.llm")
 async def _draft_form(deps: Deps, person: PersonRef, data: ShareInput, channel: str | None):
     form = await round_service.share_form(deps, author=person, channel_id=data.channel_id or channel or "",
                                           prefill=data)
-    return with_channel(with_draft_button(form, await translator_for(deps, person)), channel)
+    return with_channel(form, channel)
 
 
 async def _update(client: AsyncWebClient, view: dict, form_view: dict) -> None:
@@ -41,8 +41,8 @@ async def _update(client: AsyncWebClient, view: dict, form_view: dict) -> None:
 
 
 async def _show_draft(deps: Deps, client: AsyncWebClient, person: PersonRef, view: dict, bullets: str,
-                      base: ShareInput, channel: str | None) -> None:
-    draft = await service.draft_insight(deps, author=person, bullets=bullets, base=base)
+                      base: ShareInput, channel: str | None, *, in_form: bool = False) -> None:
+    draft = await service.draft_insight(deps, author=person, bullets=bullets, base=base, in_form=in_form)
     if isinstance(draft, Notice):
         await show_notice(client, person, channel, draft)
         return
@@ -108,7 +108,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         _metadata, channel = split_metadata(view)
         base = share_input(render.form_values(view))
         bullets = "\n".join(part for part in (base.title, base.text) if part.strip())
-        await _show_draft(deps, client, person, view, bullets, base, channel)
+        await _show_draft(deps, client, person, view, bullets, base, channel, in_form=True)
 
     @app.action(SUMMARISE_NOW_ACTION)
     async def summarise_pressed(ack, body, client):

@@ -38,6 +38,7 @@ BUDGET_MAX = 100_000_000
 
 E_BULLETS_EMPTY = N_("Write a few bullets (or paste the text) after “draft”, e.g. /share-insight draft "
                      "why we stop status meetings.")
+E_FORM_EMPTY = N_("Write a few bullets or paste the text in the Text field first, then press “Draft with AI”.")
 E_DRAFT_PLAIN = N_("AI drafting is off in this workspace, so here is your text with the programme's questions. "
                    "Edit them as you like.")
 E_DRAFT_FAILED = N_("The AI draft didn't work this time, so here is your text with the programme's questions.")
@@ -71,18 +72,21 @@ class Draft:
     model: str | None = None
 
 
-async def draft_insight(deps: Deps, *, author: PersonRef, bullets: str, base: ShareInput | None = None) -> Draft | Notice:
+async def draft_insight(deps: Deps, *, author: PersonRef, bullets: str, base: ShareInput | None = None,
+                        in_form: bool = False) -> Draft | Notice:
     """From a lead's bullets or pasted text: a title, a short inviting post and three reflection
     questions, to prefill the share form. Nothing is posted: the lead edits and submits the form.
-    `base` keeps what the form already holds (channel, deadline, mode)."""
+    `base` keeps what the form already holds (channel, deadline, mode), and what the lead typed
+    wherever the draft has nothing. `in_form`: asked from the form's button, not the command."""
     member = await known_person(deps, author)
     t = await person_translator(deps, member)
     bullets = bullets.strip()[:BULLETS_MAX]
     if not bullets:
-        return views.notice(t.gettext(E_BULLETS_EMPTY))
+        return views.notice(t.gettext(E_FORM_EMPTY if in_form else E_BULLETS_EMPTY))
     base = base or ShareInput(title="")
-    plain = ShareInput(title=base.title, link=base.link, text=bullets[: rules.TEXT_MAX],
-                       questions=rules.DEFAULT_QUESTIONS[t.language], deadline=base.deadline,
+    typed = tuple(b or d for b, d in zip(base.questions, rules.DEFAULT_QUESTIONS[t.language]))
+    plain = ShareInput(title=base.title, link=base.link, text=(base.text or bullets)[: rules.TEXT_MAX],
+                       questions=typed, deadline=base.deadline,
                        share_mode=base.share_mode, channel_id=base.channel_id)
     llm = llm_of(deps)
     access = await llm.access(member.workspace_id)
@@ -95,10 +99,9 @@ async def draft_insight(deps: Deps, *, author: PersonRef, bullets: str, base: Sh
         log.warning("draft failed, giving the plain one: %s", error)
         return Draft(plain, views.notice(t.gettext(E_DRAFT_FAILED)))
     allowed = urls_in([bullets, base.link])
-    questions = tuple(neutralise(q, allowed, limit=rules.QUESTION_MAX) or d
-                      for q, d in zip(result["questions"], rules.DEFAULT_QUESTIONS[t.language]))
+    questions = tuple(neutralise(q, allowed, limit=rules.QUESTION_MAX) or d for q, d in zip(result["questions"], typed))
     data = ShareInput(title=neutralise(result["title"], allowed, limit=rules.TITLE_MAX) or base.title,
-                      link=base.link, text=neutralise(result["post"], allowed, limit=rules.TEXT_MAX),
+                      link=base.link, text=neutralise(result["post"], allowed, limit=rules.TEXT_MAX) or plain.text,
                       questions=questions, deadline=base.deadline, share_mode=base.share_mode,
                       channel_id=base.channel_id)
     return Draft(data, None, access.model)

@@ -23,7 +23,8 @@ from core.jobs.queue import Job
 from core.jobs.worker import Defer, Permanent
 from core.messages import rounds as views
 from core.messages.i18n import Translator, translator
-from core.messages.model import Form, Notice
+from core.messages.llm import summarise_now_button, with_draft_button
+from core.messages.model import Form, Notice, rich
 from core.persistence import repository as repo
 from core.persistence.focus import focus_ends_at
 from core.persistence.repository import MemberRow, RoundRow
@@ -101,9 +102,23 @@ async def share_form(deps: Deps, *, author: PersonRef, channel_id: str, prefill:
     today = deps.clock.now().astimezone(rules.zone(member.tz)).date()
     data = prefill or ShareInput(title="", questions=rules.DEFAULT_QUESTIONS[t.language])
     questions = tuple(q or d for q, d in zip(data.questions, rules.DEFAULT_QUESTIONS[t.language]))
-    return views.share_form(t, channel_id=data.channel_id or channel_id, deadline=data.deadline or today + timedelta(days=7),
+    form = views.share_form(t, channel_id=data.channel_id or channel_id, deadline=data.deadline or today + timedelta(days=7),
                             questions=questions, title=data.title, link=data.link, text=data.text,
                             share_mode=data.share_mode or ShareMode.THREAD)
+    return with_draft_button(form, t) if await llm_on(deps, member.workspace_id) else form
+
+
+async def llm_on(deps: Deps, workspace_id: int) -> bool:
+    """Whether to offer the model here: an endpoint is configured and the workspace didn't switch it
+    off. A spent budget still offers it; the draft then says why it is a plain one."""
+    llm = getattr(deps.summariser, "llm", None)  # only the LLM summariser has the model's gate
+    return llm is not None and (await llm.access(workspace_id)).enabled
+
+
+def _shared(t: Translator, round_id: int) -> Notice:
+    """The author's confirmation, with their way to a summary of the answers so far."""
+    return Notice(rich(t.gettext("Shared. Everyone in the channel gets the questions in a direct message.")),
+                  actions=(summarise_now_button(t, round_id),))
 
 
 async def share_insight(deps: Deps, *, author: PersonRef, data: ShareInput) -> Invalid | Confirm | Done:
@@ -134,7 +149,7 @@ async def share_insight(deps: Deps, *, author: PersonRef, data: ShareInput) -> I
     if needs_confirmation:
         return Confirm(views.confirm_form(t, round_id=round_id, members=members))
     deps.wake_worker()
-    return Done(views.notice(t.gettext("Shared. Everyone in the channel gets the questions in a direct message.")))
+    return Done(_shared(t, round_id))
 
 
 async def _start(conn: AsyncConnection, round_id: int, workspace_id: int, now: datetime) -> None:
@@ -158,7 +173,7 @@ async def confirm_share(deps: Deps, *, author: PersonRef, round_id: int) -> Done
             return Done(views.notice(t.gettext("This round was already sent.")))
         await _start(conn, round_id, member.workspace_id, now)
     deps.wake_worker()
-    return Done(views.notice(t.gettext("Shared. Everyone in the channel gets the questions in a direct message.")))
+    return Done(_shared(t, round_id))
 
 
 # --- answering ------------------------------------------------------------------------------------
