@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from core.domain.rounds import ANSWER_MAX, QUESTION_MAX, TEXT_MAX, TITLE_MAX, ShareMode
-from core.domain.summary import SummaryResult
+from core.domain.summary import Quote, SummaryResult
+from core.domain.text import N_
+from core.llm import gate
 from core.messages.i18n import Translator
 from core.messages.model import (Actions, Bold, Button, ChannelInput, Choice, Context, DateInput, Divider, Fields,
                                  Form, Header, Italic, Link, Message, Notice, Section, SelectInput, TextInput, rich)
@@ -187,7 +189,7 @@ def summary_message(t: Translator, summary: SummaryResult, *, anonymous: bool) -
         lines: list = [Bold(theme.label), " ",
                        t.ngettext("({n} person)", "({n} people)", theme.count)]
         for quote in theme.quotes[:3]:
-            lines += ["\n> ", quote.text] + ([" — ", quote.author] if quote.author and not anonymous else [])
+            lines += _quote(quote, anonymous)
         blocks.append(Section(rich(*lines)))
     for item in summary.questions:
         lines = [Bold(item.question), "\n",
@@ -195,7 +197,7 @@ def summary_message(t: Translator, summary: SummaryResult, *, anonymous: bool) -
         if item.themes:
             lines += ["\n", _("Recurring: {terms}", terms=", ".join(th.label for th in item.themes[:5]))]
         for quote in item.quotes:
-            lines += ["\n> ", quote.text] + ([" — ", quote.author] if quote.author and not anonymous else [])
+            lines += _quote(quote, anonymous)
         blocks.append(Section(rich(*lines)))
     if summary.disagreements:
         blocks.append(Section(rich(Bold(_("Where people differ")), "\n", "\n".join(
@@ -207,10 +209,29 @@ def summary_message(t: Translator, summary: SummaryResult, *, anonymous: bool) -
         blocks.append(Section(rich(Bold(_("Suggested next step")), "\n", summary.next_step)))
     if summary.kind == "llm":
         label = _("Written by AI ({model}). Check the answers before acting on it.", model=summary.model or "?")
+    elif summary.fallback_reason in FALLBACK_LABELS:
+        label = _(FALLBACK_LABELS[summary.fallback_reason])
     else:
         label = _("Summary made without AI: counts and quotes from the answers.")
     blocks.append(Context(rich(label)))
     return Message(tuple(blocks), fallback=_("Summary of the round"))
+
+
+# Why the summary was made without AI although the server has a model (`SummaryResult.fallback_reason`).
+FALLBACK_LABELS = {
+    gate.SWITCHED_OFF: N_("Summary made without AI, as AI is switched off in this workspace: counts and quotes "
+                          "from the answers."),
+    gate.BUDGET: N_("Summary made without AI, as today's AI budget is spent: counts and quotes from the answers."),
+    gate.ENDPOINT: N_("Summary made without AI, as the AI service failed: counts and quotes from the answers."),
+    gate.TOO_SLOW: N_("Summary made without AI, as the AI service took too long: counts and quotes from the "
+                      "answers."),
+}
+
+
+def _quote(quote: Quote, anonymous: bool) -> list:
+    """A quote on its own line, linked to the answer it comes from when the platform gave a link."""
+    return (["\n> ", Link(quote.link, quote.text) if quote.link else quote.text]
+            + ([" — ", quote.author] if quote.author and not anonymous else []))
 
 
 def notice(text: str) -> Notice:
