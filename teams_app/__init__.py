@@ -24,13 +24,14 @@ from botbuilder.schema import Activity
 
 from core.config import Settings
 from core.services.deps import Deps
-from teams_app import digest, focus, meetings, rounds
+from teams_app import digest, focus, llm, meetings, rounds
 from teams_app.bot import Dispatch, UnmeetBot
 from teams_app.messenger import TeamsMessenger
 
 log = logging.getLogger("unmeet.teams")
 
-FEATURES = (rounds.register, focus.register, meetings.register, digest.register)  # every feature's register(dispatch)
+# every feature's register(dispatch)
+FEATURES = (rounds.register, focus.register, meetings.register, digest.register, llm.register)
 
 
 class _BotConfig:

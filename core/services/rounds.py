@@ -7,6 +7,7 @@ The functions called by adapters (`share_form`, `share_insight`, `confirm_share`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.domain import rounds as rules
 from core.domain.refs import ChannelRef, PersonRef, Posted
 from core.domain.rounds import FieldError, RoundStatus, ShareInput, ShareMode
-from core.domain.summary import AnswerText, SummaryInput
+from core.domain.summary import AnswerText, SummaryInput, SummaryResult
 from core.jobs import queue
 from core.jobs.queue import Job
 from core.jobs.worker import Defer, Permanent
@@ -27,7 +28,7 @@ from core.messages.llm import summarise_now_button, with_draft_button
 from core.messages.model import Form, Notice, rich
 from core.persistence import repository as repo
 from core.persistence.focus import focus_ends_at
-from core.persistence.repository import MemberRow, RoundRow
+from core.persistence.repository import AnswerRow, MemberRow, RoundRow
 from core.ports import Person, RetryLater, Unreachable
 from core.services.deps import Deps
 
@@ -514,10 +515,34 @@ async def post_summary(deps: Deps, job: Job) -> None:
     if round_.share_mode == ShareMode.AUTHOR_ONLY and any(
             a.reply is None or a.reply.conversation != round_.post.conversation for a in answers):
         raise Defer(deps.clock.now() + timedelta(seconds=2))  # the answers go in the thread first
-    summary = summary_from_json(stored.body)
+    summary = await _quotes_linked(deps, round_, summary_from_json(stored.body), answers)
     message = views.summary_message(_round_translator(deps, round_), summary,
                                     anonymous=round_.share_mode == ShareMode.ANONYMOUS)
     await _deliver(deps, job, round_.channel, message, thread=round_.post.id)
+
+
+async def _quotes_linked(deps: Deps, round_: RoundRow, summary: SummaryResult,
+                         answers: list[AnswerRow]) -> SummaryResult:
+    """Each quote links to the thread reply it comes from, where the platform can give a link (Slack's
+    permalink; Teams can't): one call per quoted answer, made when the summary is posted. A link that
+    can't be had is left out; it never holds the summary back."""
+    permalink = getattr(deps.messenger(round_.workspace.ref.platform), "permalink", None)
+    replies = {a.id: a.reply for a in answers if a.reply is not None}
+    quoted = {q.answer_id for th in summary.themes for q in th.quotes} | {
+        q.answer_id for item in summary.questions for q in item.quotes}
+    quoted = sorted(quoted & replies.keys())
+    if permalink is None or not quoted:
+        return summary
+    found = await asyncio.gather(*(permalink(replies[i]) for i in quoted), return_exceptions=True)
+    links = {i: url for i, url in zip(quoted, found) if isinstance(url, str)}
+    if len(links) < len(quoted):
+        log.warning("round %s: %d of %d quote links missing", round_.id, len(quoted) - len(links), len(quoted))
+
+    def linked(quotes):
+        return tuple(replace(q, link=q.link or links.get(q.answer_id)) for q in quotes)
+
+    return replace(summary, themes=tuple(replace(th, quotes=linked(th.quotes)) for th in summary.themes),
+                   questions=tuple(replace(item, quotes=linked(item.quotes)) for item in summary.questions))
 
 
 async def mark_closed(deps: Deps, job: Job) -> None:
