@@ -4,11 +4,15 @@ people's text can't leave its fence."""
 from __future__ import annotations
 
 import hashlib
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from core.llm.prompts import PROMPTS_DIR, fence_safe, load, released
 from core.llm.summariser import LANGUAGES
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # A released prompt is never edited: add v2 instead (and pin it here).
 PINNED = {
@@ -73,3 +77,14 @@ def test_people_cannot_close_the_fence():
     for marker in ("ANSWERS>>>", "<<<ANSWERS"):
         assert hostile.count(marker) == benign.count(marker)
     assert fence_safe(">>>>><<<") == ">><<"
+
+
+def test_a_built_wheel_ships_every_prompt_and_eval_file():
+    """The prompts live in the `core` package; pyproject's package-data must name every file there,
+    or an installed unmeet can't load them (a new `v2.md` or eval round included)."""
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["core"]
+    core = ROOT / "core"
+    shipped = {path for pattern in package_data for path in core.glob(pattern)}  # setuptools globs the same way
+    files = {path for path in PROMPTS_DIR.rglob("*") if path.is_file() and "__pycache__" not in path.parts}
+    assert PROMPTS_DIR.parent == core and len(files) >= len(PINNED)
+    assert sorted(str(p.relative_to(core)) for p in files - shipped) == []
