@@ -50,6 +50,7 @@ class Worker:
         self.sleep = sleep
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._running: dict[int, asyncio.Task] = {}
+        self._held: dict[int, Job] = {}  # the jobs behind `_running`, to release them at shutdown
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -112,7 +113,8 @@ class Worker:
                     log.exception("could not renew job leases")
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Poll and run until `stop` is set; then finish what is running and release nothing half-done."""
+        """Poll and run until `stop` is set (SIGTERM); then stop taking work, give what is running a
+        moment to finish, and release the rest so another worker takes it at once."""
         heartbeat = asyncio.create_task(self._heartbeat())
         log.info("job worker %s started", self.name)
         try:
@@ -127,7 +129,9 @@ class Worker:
                 for job in claimed:
                     task = asyncio.create_task(self._run(job))
                     self._running[job.id] = task
-                    task.add_done_callback(lambda _t, job_id=job.id: self._running.pop(job_id, None))
+                    self._held[job.id] = job
+                    task.add_done_callback(lambda _t, job_id=job.id: (self._running.pop(job_id, None),
+                                                                      self._held.pop(job_id, None)))
                 if claimed and len(claimed) == free:
                     await asyncio.sleep(0)  # more may be due: claim again as soon as a slot frees
                     if len(self._running) >= self.concurrency:
@@ -138,7 +142,20 @@ class Worker:
             if self._running:
                 await asyncio.wait(list(self._running.values()), timeout=self.lease / 2)
             heartbeat.cancel()
+            await self._release_unfinished()
             log.info("job worker %s stopped", self.name)
+
+    async def _release_unfinished(self) -> None:
+        unfinished = [(task, self._held[job_id]) for job_id, task in list(self._running.items())
+                      if job_id in self._held]
+        for task, _job in unfinished:
+            task.cancel()
+        if unfinished:
+            await asyncio.wait([task for task, _job in unfinished])
+            async with self.db.transaction() as conn:
+                for _task, job in unfinished:
+                    await queue.release(conn, job, worker=self.name)
+            log.info("released %d unfinished job(s) for another worker", len(unfinished))
 
     async def _idle(self, stop: asyncio.Event) -> None:
         self._wake.clear()

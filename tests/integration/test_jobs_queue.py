@@ -78,3 +78,26 @@ async def test_run_due_runs_jobs_queued_by_jobs_when_due(db):
         await queue.enqueue(conn, "k", "first", {}, due_at=T0, now=T0)
     assert await worker.run_due() == 2
     assert ran == ["first", "second"]
+
+
+async def test_a_stopped_worker_releases_what_it_could_not_finish(db):
+    """SIGTERM: the worker stops taking work, lets running jobs finish briefly, releases the rest."""
+    import asyncio
+
+    started = asyncio.Event()
+
+    async def endless(job):
+        started.set()
+        await asyncio.sleep(3600)
+
+    worker = Worker(db, {"k": endless}, FixedClock(T0), lease=0.6, poll=0.05)
+    async with db.transaction() as conn:
+        await queue.enqueue(conn, "k", "long", {}, due_at=T0, now=T0)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_forever(stop))
+    await asyncio.wait_for(started.wait(), 5)
+    stop.set()
+    await asyncio.wait_for(running, 5)
+    async with db.transaction() as conn:
+        row = (await conn.execute(sa.select(jobs))).one()
+    assert row.status == "pending" and row.locked_by is None  # free for the next worker right away
