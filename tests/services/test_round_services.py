@@ -1,6 +1,6 @@
-"""The round services end to end in core: a real database, the in-memory messenger, a fixed clock."""
+"""The round services end to end in core: a real database (SQLite and PostgreSQL, so the repositories
+run on both), the in-memory messenger, a fixed clock."""
 
-import asyncio
 from datetime import date, datetime, timezone
 
 import pytest
@@ -13,7 +13,6 @@ from core.domain.rounds import ShareInput
 from core.messages.model import Form, Notice, plain_text
 from core.persistence import repository as repo
 from core.persistence.db import Database
-from core.persistence.migrate import upgrade
 from core.persistence.tables import answers, jobs
 from core.ports import FixedClock
 from core.services import rounds
@@ -24,9 +23,8 @@ MONDAY = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)  # 09:00 in Brussels
 
 
 @pytest.fixture
-async def world(tmp_path):
-    url = f"sqlite:///{tmp_path / 'u.db'}"
-    await asyncio.to_thread(upgrade, url)
+async def world(database_url):
+    url = database_url
     clock = FixedClock(MONDAY)
     deps = build_deps(Settings(database_url=url), clock=clock, db=Database(url))
     messenger = FakeMessenger()
