@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from core.domain.refs import ChannelRef, PersonRef, Posted
+from core.domain.summary import SummaryInput, SummaryResult
 from core.messages.model import Message
 
 
@@ -96,4 +97,4 @@ class Messenger(Protocol):
 
 
 class Summariser(Protocol):
-    async def summarise(self, round_input: "SummaryInput") -> "SummaryResult": ...  # noqa: F821
+    async def summarise(self, round_input: SummaryInput) -> SummaryResult: ...

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from core.domain.refs import PersonRef, WorkspaceRef
 from core.domain.text import N_
 from core.messages.i18n import Translator, translator
-from core.messages.model import Notice, rich
+from core.messages.model import Message, Notice, rich
 from core.services import events, focus
 from core.services.deps import Deps
 from core.services.rounds import known_person, person_translator
@@ -58,6 +58,13 @@ def person_of(body: dict) -> PersonRef | None:
     return PersonRef(workspace, user) if workspace and user else None
 
 
+def button_value(body: dict) -> str:
+    """The value of the button that was pressed ("" when the payload has none)."""
+    actions = body.get("actions")
+    value = actions[0].get("value") if isinstance(actions, list) and actions and isinstance(actions[0], dict) else None
+    return value if isinstance(value, str) else ""
+
+
 def channel_of(body: dict) -> str | None:
     """The conversation a command was typed in or a button was pressed in (a channel or a DM)."""
     return (slack_id(_get(body, "channel", "id")) or slack_id(body.get("channel_id"))
@@ -71,10 +78,11 @@ async def translator_for(deps: Deps, person: PersonRef | None) -> Translator:
     return await person_translator(deps, await known_person(deps, person))
 
 
-async def show_notice(client: AsyncWebClient, person: PersonRef, channel: str | None, notice: Notice) -> None:
+async def show_notice(client: AsyncWebClient, person: PersonRef, channel: str | None,
+                      notice: Notice | Message) -> None:
     """An ephemeral message only `person` sees: in `channel` when they are in it, else in their DM
     with the app. A notice that can't be shown is logged, never raised."""
-    arguments = render.notice(notice)
+    arguments = render.notice(notice) if isinstance(notice, Notice) else render.message(notice)
     try:
         if channel:
             try:

@@ -29,7 +29,7 @@ from core.ports import RetryLater
 from core.services import focus
 from core.services.deps import Deps
 from slack_app import render
-from slack_app.common import STALE_BUTTON, channel_of, notify, person_of, slack_id
+from slack_app.common import STALE_BUTTON, button_value, channel_of, notify, person_of, show_notice, slack_id
 
 log = logging.getLogger("unmeet.slack.focus")
 
@@ -83,22 +83,6 @@ class SlackStatusSetter:
                 self._raise(error)
 
 
-async def show(client: AsyncWebClient, person: PersonRef, channel: str | None, message: Message) -> None:
-    """An ephemeral reply with buttons: in the channel the person acted in, else in their DM."""
-    arguments = render.message(message)
-    try:
-        if channel:
-            try:
-                await client.chat_postEphemeral(channel=channel, user=person.id, **arguments)
-                return
-            except SlackApiError as error:
-                log.info("ephemeral in %s failed (%s); using the DM", channel, error.response.get("error"))
-        dm = (await client.conversations_open(users=person.id))["channel"]["id"]
-        await client.chat_postEphemeral(channel=dm, user=person.id, **arguments)
-    except SlackApiError as error:
-        log.warning("could not show a focus reply to %s: %s", person.id, error.response.get("error"))
-
-
 async def reply(client: AsyncWebClient, body: dict, person: PersonRef, channel: str | None,
                 result: Message | Form) -> None:
     if isinstance(result, Form):
@@ -106,7 +90,7 @@ async def reply(client: AsyncWebClient, body: dict, person: PersonRef, channel: 
         if isinstance(trigger, str):
             await client.views_open(trigger_id=trigger, view=render.modal(_with_metadata(result, channel)))
         return
-    await show(client, person, channel, result)
+    await show_notice(client, person, channel, result)
 
 
 def _with_metadata(form: Form, channel: str | None) -> Form:
@@ -118,12 +102,6 @@ def _metadata(body: dict) -> tuple[str, str | None]:
     view = body.get("view") if isinstance(body.get("view"), dict) else {}
     value, _, channel = str(view.get("private_metadata") or "").partition("|")
     return value, slack_id(channel)
-
-
-def _button_value(body: dict) -> str:
-    actions = body.get("actions")
-    value = actions[0].get("value") if isinstance(actions, list) and actions and isinstance(actions[0], dict) else None
-    return value if isinstance(value, str) else ""
 
 
 def _number(text: str) -> int | None:
@@ -189,7 +167,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def stop_pressed(ack, body, client):
         await ack()
         if (person := person_of(body)) is not None:
-            await show(client, person, channel_of(body), await focus.stop_focus(deps, person=person))
+            await show_notice(client, person, channel_of(body), await focus.stop_focus(deps, person=person))
 
     @app.action(views.PLAN_ACTION)
     async def plan_pressed(ack, body, client):
@@ -205,7 +183,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def tell_pressed(ack, body, client):
         await ack()
         person, channel = person_of(body), channel_of(body)
-        session_id = _number(_button_value(body))
+        session_id = _number(button_value(body))
         if person is None:
             return
         if session_id is None:
@@ -218,13 +196,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def start_block_pressed(ack, body, client):
         await ack()
         person, channel = person_of(body), channel_of(body)
-        block_id = _number(_button_value(body))
+        block_id = _number(button_value(body))
         if person is None:
             return
         if block_id is None:
             await notify(deps, client, body, STALE_BUTTON, channel)
             return
-        await show(client, person, channel, await focus.start_block(deps, person=person, block_id=block_id))
+        await show_notice(client, person, channel, await focus.start_block(deps, person=person, block_id=block_id))
 
     @app.view(views.PLAN_FORM)
     async def plan_submitted(ack, body, client):
@@ -241,7 +219,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(**render.form_errors(result.form))
             return
         await ack(response_action="clear")
-        await show(client, person, channel, result.message)
+        await show_notice(client, person, channel, result.message)
 
     @app.view(views.TELL_FORM)
     async def tell_submitted(ack, body, client):
@@ -256,4 +234,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await notify(deps, client, body, STALE_BUTTON, channel)
             return
         result = await focus.tell_team(deps, person=person, session_id=session_id, channel_id=target)
-        await show(client, person, channel or target, result)
+        await show_notice(client, person, channel or target, result)

@@ -21,7 +21,8 @@ from core.services import llm as service
 from core.services import rounds as round_service
 from core.services.deps import Deps
 from slack_app import render
-from slack_app.common import STALE_BUTTON, channel_of, notify, person_of, show_notice, translator_for
+from slack_app.common import (STALE_BUTTON, button_value, channel_of, notify, person_of, show_notice,
+                              translator_for)
 from slack_app.rounds import SHARE_SUBCOMMANDS, round_id, share_input, split_metadata, with_channel
 
 log = logging.getLogger("unmeet.slack.llm")
@@ -114,8 +115,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def summarise_pressed(ack, body, client):
         await ack()
         person, channel = person_of(body), channel_of(body)
-        actions = body.get("actions")
-        value = actions[0].get("value") if isinstance(actions, list) and actions and isinstance(actions[0], dict) else None
+        value = button_value(body)
         wanted = round_id(value)
         if person is None:
             return

@@ -14,8 +14,7 @@ from core.messages.model import Form
 from core.services import meetings
 from core.services.deps import Deps
 from slack_app import render
-from slack_app.common import STALE_BUTTON, channel_of, notify, person_of, slack_id
-from slack_app.focus import show
+from slack_app.common import STALE_BUTTON, channel_of, notify, person_of, show_notice, slack_id
 
 log = logging.getLogger("unmeet.slack.meetings")
 
@@ -83,7 +82,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         result = await meetings.async_round_form(deps, person=person, value=value)
         if not isinstance(result, Form):
-            await show(client, person, channel, result)
+            await show_notice(client, person, channel, result)
             return
         opened = await client.views_open(trigger_id=trigger, view=render.modal(result))
         drafted = await meetings.drafted_round_form(deps, person=person, value=value)

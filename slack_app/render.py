@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from core.messages.model import (Actions, Bold, Button, ChannelInput, Context, DateInput, Divider, Fields, Form,
-                                 Header, Image, Italic, Link, Message, Notice, Plain, Rich, Section, SelectInput,
+                                 Header, Image, Link, Message, Notice, Plain, Rich, Section, SelectInput,
                                  TextInput, plain_text)
 
 ELLIPSIS = "…"

@@ -25,8 +25,8 @@ from core.messages.rounds import ANSWER_ACTION, ANSWER_FORM, CONFIRM_FORM, SHARE
 from core.services import rounds
 from core.services.deps import Deps
 from slack_app import render
-from slack_app.common import (STALE_BUTTON, TRY_AGAIN, channel_of, notify, person_of, show_notice, slack_id,
-                              translator_for)
+from slack_app.common import (STALE_BUTTON, TRY_AGAIN, button_value, channel_of, notify, person_of, show_notice,
+                              slack_id, translator_for)
 
 log = logging.getLogger("unmeet.slack.rounds")
 
@@ -164,8 +164,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def answer_pressed(ack, body, client):
         await ack()
         person, channel = person_of(body), channel_of(body)
-        actions = body.get("actions")
-        value = actions[0].get("value") if isinstance(actions, list) and actions and isinstance(actions[0], dict) else None
+        value = button_value(body)
         wanted = round_id(value)
         if person is None:
             return

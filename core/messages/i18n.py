@@ -8,7 +8,7 @@ merges simple).
 from __future__ import annotations
 
 import gettext
-from datetime import date, datetime
+from datetime import date as Date, datetime as DateTime
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -73,10 +73,10 @@ class Translator:
     def ngettext(self, singular: str, plural: str, n: int, **params) -> str:
         return self._t.ngettext(singular, plural, n).format(n=n, **params)
 
-    def date(self, value: date, fmt: str = "medium") -> str:
+    def date(self, value: Date, fmt: str = "medium") -> str:
         return format_date(value, format=fmt, locale=self.language)
 
-    def datetime(self, value: datetime, tz: str | None, fmt: str = "EEEE d MMMM, HH:mm") -> str:
+    def datetime(self, value: DateTime, tz: str | None, fmt: str = "EEEE d MMMM, HH:mm") -> str:
         return format_datetime(value, format=fmt, tzinfo=zone(tz), locale=self.language)
 
 

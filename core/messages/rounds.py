@@ -9,7 +9,7 @@ from core.domain.summary import Quote, SummaryResult
 from core.domain.text import N_
 from core.llm import gate
 from core.messages.i18n import Translator
-from core.messages.model import (Actions, Bold, Button, ChannelInput, Choice, Context, DateInput, Divider, Fields,
+from core.messages.model import (Actions, Bold, Button, ChannelInput, Choice, Context, DateInput, Divider,
                                  Form, Header, Italic, Link, Message, Notice, Section, SelectInput, TextInput, rich)
 from core.persistence.repository import RoundRow
 
