@@ -16,7 +16,7 @@ from core.services import llm as service
 from core.services import rounds
 from teams_app.bot import S_STALE_CARD, Dispatch, Turn
 from teams_app.render import message_card
-from teams_app.rounds import _date, _number, _text
+from teams_app.rounds import _date, _known_channel, _number, _text
 
 S_SUMMARY = N_("Your open round summarised so far, only for you (you shared it).")
 S_SUMMARY_SENT = N_("I sent you the summary in our chat.")
@@ -59,11 +59,16 @@ async def _show_summary(turn: Turn, result: Message | Notice) -> None:
 
 
 async def draft_pressed(turn: Turn, data: dict) -> None:
-    """The share card's button: the card becomes the same form, drafted from its Title and Text."""
+    """The share card's button: the card becomes the same form, drafted from its Title and Text.
+    The button's data has no channel (only the form's submit has), so when the activity doesn't name
+    one it is the channel of the card's thread (`<channel>;messageid=…`): Teams shows no channel
+    input, and a drafted form without one could never be shared."""
+    thread = (turn.activity.conversation.id or "") if turn.activity.conversation else ""
+    channel_id = turn.channel_id or await _known_channel(turn, thread.split(";", 1)[0])
     base = ShareInput(title=_text(data, "title"), link=_text(data, "link"), text=_text(data, "text"),
                       questions=(_text(data, "q1"), _text(data, "q2"), _text(data, "q3")),
                       deadline=_date(_text(data, "deadline")), share_mode=_text(data, "share_mode"),
-                      channel_id=turn.channel_id or "")
+                      channel_id=channel_id)
     bullets = "\n".join(part for part in (base.title, base.text) if part.strip())
     draft = await service.draft_insight(turn.deps, author=turn.person, bullets=bullets, base=base, in_form=True)
     if isinstance(draft, Notice):
