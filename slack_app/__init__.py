@@ -84,7 +84,7 @@ class SlackAdapter:
         """HTTP: `POST /slack/events` for commands, interactivity and events. Socket Mode (when
         SLACK_APP_TOKEN is set): a background connection to Slack instead, no public URL needed."""
         if self.settings.socket_mode:
-            app.setdefault("background", []).append(self._socket_mode)
+            app.cleanup_ctx.append(self._socket_mode)
             log.info("Slack: Socket Mode (SLACK_APP_TOKEN is set); %s is not served", EVENTS_PATH)
         else:
             app.router.add_post(EVENTS_PATH, self.handle)
@@ -100,12 +100,11 @@ class SlackAdapter:
             return web.Response(status=400, text="unreadable request")
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
-    async def _socket_mode(self, stop) -> None:
+    async def _socket_mode(self, _app: web.Application):
+        """Connected while the server runs (aiohttp's cleanup context: set up at start, closed at stop)."""
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
         handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
         await handler.connect_async()
-        try:
-            await stop.wait()
-        finally:
-            await handler.close_async()
+        yield
+        await handler.close_async()

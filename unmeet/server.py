@@ -18,6 +18,9 @@ from core.services.deps import Deps
 log = logging.getLogger("unmeet")
 
 
+DEPS = web.AppKey("deps", Deps)
+
+
 class ConfigurationError(Exception):
     """The settings would run an unsafe or broken app; the sentence says what to change."""
 
@@ -48,7 +51,6 @@ def add_platforms(deps: Deps, app: web.Application | None) -> list[str]:
         deps.messengers["slack"] = slack.messenger
         if app is not None:
             slack.add_routes(app)
-            app["slack"] = slack
     else:
         notes.append("Slack is disabled: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
                      "Socket Mode) to enable it. See README, 'Install into Slack'.")
@@ -76,12 +78,12 @@ def add_platforms(deps: Deps, app: web.Application | None) -> list[str]:
 
 
 async def _healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True, "platforms": sorted(request.app["deps"].messengers)})
+    return web.json_response({"ok": True, "platforms": sorted(request.app[DEPS].messengers)})
 
 
 def build_app(deps: Deps) -> tuple[web.Application, list[str]]:
     app = web.Application(client_max_size=1024 ** 2)
-    app["deps"] = deps
+    app[DEPS] = deps
     app.router.add_get("/healthz", _healthz)
     notes = add_platforms(deps, app)
     return app, notes
@@ -109,8 +111,6 @@ async def serve(settings: Settings, *, worker: bool = True, ready: asyncio.Event
     if worker:
         await start_features(deps)
         tasks.append(asyncio.create_task(build_worker(deps).run_forever(stop)))
-    for starter in app.get("background", []):
-        tasks.append(asyncio.create_task(starter(stop)))
     if ready is not None:
         ready.set()
     try:
