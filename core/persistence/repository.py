@@ -35,6 +35,7 @@ class MemberRow:
     deleted: bool
     unreachable: str | None
     refreshed_at: datetime | None = None
+    workspace_locale: str | None = None  # the workspace's language, the fallback for the person's
 
 
 @dataclass(frozen=True)
@@ -147,19 +148,21 @@ _member_cols = [members.c.id, members.c.workspace_id, members.c.external_id, mem
 
 def _member(row, workspace: WorkspaceRef) -> MemberRow:
     return MemberRow(row.id, row.workspace_id, PersonRef(workspace, row.external_id), row.name, row.locale, row.tz,
-                     row.is_bot, row.deleted, row.unreachable, row.refreshed_at)
+                     row.is_bot, row.deleted, row.unreachable, row.refreshed_at, row.ws_locale)
 
 
 async def get_member(conn: AsyncConnection, member_id: int) -> MemberRow:
     row = (await conn.execute(
-        sa.select(*_member_cols, workspaces.c.platform, workspaces.c.external_id.label("ws_external"))
+        sa.select(*_member_cols, workspaces.c.platform, workspaces.c.external_id.label("ws_external"),
+                  workspaces.c.locale.label("ws_locale"))
         .join(workspaces, workspaces.c.id == members.c.workspace_id).where(members.c.id == member_id))).one()
     return _member(row, WorkspaceRef(row.platform, row.ws_external))
 
 
 async def find_member(conn: AsyncConnection, person: PersonRef) -> MemberRow | None:
     row = (await conn.execute(
-        sa.select(*_member_cols).join(workspaces, workspaces.c.id == members.c.workspace_id)
+        sa.select(*_member_cols, workspaces.c.locale.label("ws_locale"))
+        .join(workspaces, workspaces.c.id == members.c.workspace_id)
         .where(workspaces.c.platform == person.workspace.platform, workspaces.c.external_id == person.workspace.id,
                members.c.external_id == person.id))).one_or_none()
     return None if row is None else _member(row, person.workspace)
@@ -194,7 +197,7 @@ async def get_round(conn: AsyncConnection, round_id: int) -> RoundRow | None:
     ws = WorkspaceRef(row.platform, row.ws_external)
     workspace = WorkspaceRow(row.workspace_id, ws, row.ws_name, row.ws_locale, row.ws_tz)
     author_row = MemberRow(row.author_id, row.workspace_id, PersonRef(ws, row.a_external), row.a_name, row.a_locale,
-                           row.a_tz, row.a_bot, row.a_deleted, row.a_unreachable, row.a_refreshed)
+                           row.a_tz, row.a_bot, row.a_deleted, row.a_unreachable, row.a_refreshed, row.ws_locale)
     post = Posted(row.post_conversation, row.post_id) if row.post_id else None
     return RoundRow(row.id, workspace, ChannelRef(ws, row.ch_external), row.channel_id, author_row, row.title,
                     row.link, row.body, tuple(row.questions), row.share_mode, row.locale, row.status,
@@ -258,7 +261,7 @@ async def save_answer(conn: AsyncConnection, round_id: int, member_id: int, text
 
 def _answer_query():
     return (sa.select(answers, *[c.label(f"m_{c.name}") for c in _member_cols], workspaces.c.platform,
-                      workspaces.c.external_id.label("ws_external"))
+                      workspaces.c.external_id.label("ws_external"), workspaces.c.locale.label("ws_locale"))
             .join(members, members.c.id == answers.c.member_id)
             .join(workspaces, workspaces.c.id == members.c.workspace_id))
 
@@ -266,7 +269,7 @@ def _answer_query():
 def _answer(row) -> AnswerRow:
     ws = WorkspaceRef(row.platform, row.ws_external)
     member = MemberRow(row.m_id, row.m_workspace_id, PersonRef(ws, row.m_external_id), row.m_name, row.m_locale,
-                       row.m_tz, row.m_is_bot, row.m_deleted, row.m_unreachable, row.m_refreshed_at)
+                       row.m_tz, row.m_is_bot, row.m_deleted, row.m_unreachable, row.m_refreshed_at, row.ws_locale)
     reply = Posted(row.reply_conversation, row.reply_id) if row.reply_id else None
     return AnswerRow(row.id, row.round_id, member, tuple(row.texts), row.version, row.updated_at, reply)
 

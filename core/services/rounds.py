@@ -90,9 +90,8 @@ async def known_person(deps: Deps, person: PersonRef, *, refresh: bool = True) -
 
 
 async def person_translator(deps: Deps, member: MemberRow) -> Translator:
-    async with deps.db.transaction() as conn:
-        workspace = await repo.get_workspace(conn, member.workspace_id)
-    return translator(member.locale, workspace.locale, deps.settings.unmeet_default_locale)
+    """The person's language, then the workspace's, then the configured default."""
+    return translator(member.locale, member.workspace_locale, deps.settings.unmeet_default_locale)
 
 
 # --- sharing --------------------------------------------------------------------------------------
