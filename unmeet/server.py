@@ -53,7 +53,7 @@ def add_platforms(deps: Deps, app: web.Application | None) -> list[str]:
             slack.add_routes(app)
     else:
         notes.append("Slack is disabled: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
-                     "Socket Mode) to enable it. See README, 'Install into Slack'.")
+                     "Socket Mode) to enable it. See README, 'Install into a Slack workspace'.")
     # Teams: on with MICROSOFT_APP_ID (tokens checked); without it anonymous (local mode, for the Agents
     # Playground), which is only safe where nobody else can reach /api/messages.
     if settings.microsoft_app_id or settings.teams_local_mode or is_loopback(settings.host):
