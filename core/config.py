@@ -78,10 +78,6 @@ class Settings(BaseSettings):
         return async_database_url(self.database_url)
 
     @property
-    def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
-
-    @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
 

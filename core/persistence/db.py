@@ -39,10 +39,6 @@ class Database:
         self.url = async_database_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
 
-    @property
-    def is_postgres(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
-
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.begin() as conn:

@@ -101,16 +101,6 @@ async def sessions_between(conn: AsyncConnection, member_id: int, start: datetim
     return [_session(row) for row in rows]
 
 
-async def workspace_sessions_between(conn: AsyncConnection, workspace_id: int, start: datetime,
-                                     end: datetime) -> list[SessionRow]:
-    rows = (await conn.execute(
-        sa.select(focus_sessions)
-        .where(focus_sessions.c.workspace_id == workspace_id, focus_sessions.c.started_at < end,
-               sa.func.coalesce(focus_sessions.c.ended_at, focus_sessions.c.ends_at) > start)
-        .order_by(focus_sessions.c.started_at))).all()
-    return [_session(row) for row in rows]
-
-
 async def release_held_reminders(conn: AsyncConnection, workspace_id: int, member_id: int, *, held_until: datetime,
                                  now: datetime) -> int:
     """Round reminders to this person that waited for a focus session's planned end are due now
@@ -252,10 +242,3 @@ async def get_check(conn: AsyncConnection, check_id: int) -> CheckRow | None:
 async def mark_converted(conn: AsyncConnection, check_id: int, now: datetime) -> None:
     await conn.execute(sa.update(meeting_checks).where(
         meeting_checks.c.id == check_id, meeting_checks.c.converted_at.is_(None)).values(converted_at=now))
-
-
-async def checks_between(conn: AsyncConnection, workspace_id: int, start: datetime, end: datetime) -> list[CheckRow]:
-    rows = (await conn.execute(sa.select(meeting_checks).where(
-        meeting_checks.c.workspace_id == workspace_id, meeting_checks.c.created_at >= start,
-        meeting_checks.c.created_at < end).order_by(meeting_checks.c.id))).all()
-    return [_check(row) for row in rows]

@@ -386,28 +386,6 @@ async def workspace_goal(deps: Deps, *, workspace: WorkspaceRef) -> int:
     return rules.effective_goal(None, goal)
 
 
-@dataclass(frozen=True)
-class FocusTotals:
-    minutes_by_category: dict[str, int]
-    people: int  # people with at least one session
-
-    @property
-    def minutes(self) -> int:
-        return sum(self.minutes_by_category.values())
-
-
-async def focus_totals(deps: Deps, *, workspace_id: int, start: datetime, end: datetime) -> FocusTotals:
-    """Focus minutes of a workspace in [start, end), by category (for the weekly digest)."""
-    now = deps.clock.now()
-    async with deps.db.transaction() as conn:
-        sessions = await store.workspace_sessions_between(conn, workspace_id, start, end)
-    by_category: dict[str, int] = {}
-    for s in sessions:
-        minutes = rules.overlap_minutes(s.started_at, min(s.stopped_at, now), start, end)
-        by_category[s.category] = by_category.get(s.category, 0) + minutes
-    return FocusTotals(by_category, len({s.member_id for s in sessions}))
-
-
 # --- jobs ----------------------------------------------------------------------------------------------
 async def begin_job(deps: Deps, job: Job) -> None:
     """Set the status and pause notifications until the session's end."""

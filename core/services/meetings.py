@@ -7,10 +7,9 @@ its cost in person-hours and whether it became an async round, for the weekly di
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from core.domain import meetings as rules
-from core.domain.meetings import CheckInput, Verdict
+from core.domain.meetings import CheckInput
 from core.domain.refs import PersonRef
 from core.domain.rounds import TITLE_MAX, ShareInput
 from core.messages import meetings as views
@@ -115,23 +114,3 @@ async def drafted_round_form(deps: Deps, *, person: PersonRef, value: str) -> Fo
     if not isinstance(draft, llm.Draft) or draft.notice is not None or draft.model is None:
         return None
     return await rounds.share_form(deps, author=person, channel_id=channel_id, prefill=draft.data)
-
-
-@dataclass(frozen=True)
-class MeetingStats:
-    checks: int
-    by_verdict: dict[str, int]
-    converted: int  # meetings turned into async rounds
-    hours_given_back: float  # person-hours of the converted meetings (per month for recurring ones)
-
-
-async def meeting_stats(deps: Deps, *, workspace_id: int, start: datetime, end: datetime) -> MeetingStats:
-    """Meeting checks of a workspace in [start, end) (for the weekly digest)."""
-    async with deps.db.transaction() as conn:
-        checks = await store.checks_between(conn, workspace_id, start, end)
-    by_verdict = {v.name.lower(): 0 for v in Verdict}
-    for check in checks:
-        by_verdict[check.verdict] = by_verdict.get(check.verdict, 0) + 1
-    converted = [c for c in checks if c.converted_at is not None]
-    hours = sum(c.monthly_person_hours if c.monthly_person_hours is not None else c.person_hours for c in converted)
-    return MeetingStats(len(checks), by_verdict, len(converted), round(hours, 2))

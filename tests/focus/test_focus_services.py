@@ -174,8 +174,6 @@ async def test_week_view_goal_categories_and_next_block(world):
     personal = await focus.focus_command(world.deps, person=world.ann, text="goal 120")
     assert "120 minutes" in text_of(personal)
     assert "70 of 120" in text_of(await focus.week_view(world.deps, person=world.ann))
-    totals = await focus.focus_totals(world.deps, workspace_id=1, start=utc(2026, 1, 5), end=utc(2026, 1, 12))
-    assert (totals.minutes, totals.people) == (70, 1)
 
 
 async def test_planned_block_asks_at_its_start_and_starts_with_one_click(world):
@@ -301,6 +299,3 @@ async def test_meeting_check_is_stored_and_can_become_a_round(world):
     values = {i.id: i.initial for i in share.inputs}
     assert values["title"] == "Weekly status of project X" and "Everyone's progress" in values["text"]
     assert values["channel"] == "C1" and values["q1"] == DEFAULT_QUESTIONS["en"][0]
-    stats = await meetings.meeting_stats(world.deps, workspace_id=1, start=utc(2026, 1, 5), end=utc(2026, 1, 12))
-    assert (stats.checks, stats.converted, stats.hours_given_back) == (1, 1, 13.0)
-    assert stats.by_verdict["go_async"] == 1

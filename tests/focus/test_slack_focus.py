@@ -12,11 +12,14 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
+from core.jobs import queue
+from core.persistence.tables import jobs
 from core.persistence.tables_focus import focus_sessions, meeting_checks, user_tokens
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack_app.conftest import BOT_TOKEN, start_server, stop_server, submission
 from tests.slack_app.conftest import module_database_url  # noqa: F401 - the fixture, one server per module
+from tests.slack_app.test_round import answer_button, share
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -244,3 +247,66 @@ async def test_message_shortcut_prefills_the_agenda(server):
     [view] = await slack.wait_for(lambda: slack.open_views("U3"))
     agenda = next(b for b in view["blocks"] if b.get("block_id") == "agenda")
     assert agenda["element"]["initial_value"] == "Can we meet about the <https://x.example|budget>?"
+
+
+async def reminder_job(server, round_id: str, user: str):
+    """The key and due time of the round's reminder to this person (queued once their DM went out)."""
+    async with server.db.transaction() as conn:
+        member = (await conn.execute(sa.text("SELECT id FROM members WHERE external_id = :u"), {"u": user})).scalar_one()
+        key = f"remind:{round_id}:{member}"
+        return key, (await conn.execute(sa.select(jobs.c.due_at).where(jobs.c.key == key))).scalar_one_or_none()
+
+
+def reminders(server, user: str, title: str) -> list[dict]:
+    return [m for m in server.slack.dms(user) if "A gentle reminder" in texts(m) and title in texts(m)]
+
+
+async def test_a_reminder_held_back_during_focus_arrives_after_the_session(server):
+    """U2's session runs out by itself (the end job, via run-due); U4 stops theirs early, and the
+    running server lets the held reminder go at once. Each gets the reminder exactly once."""
+    slack, title = server.slack, "Held back"
+    round_id = await share(server, "C1", title=title)
+    await slack.wait_for(lambda: all(any(answer_button(m) and answer_button(m)["value"] == round_id
+                                         for m in slack.dms(u)) for u in ("U2", "U4")))
+    keys = {}
+    for user in ("U2", "U4"):
+        for _ in range(100):  # the reminder is queued just after the DM is posted
+            key, due_at = await reminder_job(server, round_id, user)
+            if due_at is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert due_at is not None, user
+        keys[user] = key
+        await focus(server, user, "90 reading")
+    ends = {user: aware((await session_of(server, user))[0]) for user in keys}
+
+    # The reminder's time comes during the session. The server runs on the real clock and reminders
+    # fall in working hours (never at a weekend), so the test brings that moment to now rather than
+    # waiting for it; the running server's worker then picks the job up by itself.
+    async with server.db.transaction() as conn:
+        for key in keys.values():
+            await queue.reschedule(conn, key, datetime.now(timezone.utc))
+    for user, key in keys.items():
+        for _ in range(100):
+            _, due_at = await reminder_job(server, round_id, user)
+            if aware(due_at) == ends[user]:
+                break
+            await asyncio.sleep(0.05)
+        assert aware(due_at) == ends[user], (user, due_at)  # held back until the session's planned end
+    assert reminders(server, "U2", title) == [] and reminders(server, "U4", title) == []
+
+    # Stopping early lets the held reminder go now, from the running server.
+    await focus(server, "U4", "stop")
+    await slack.wait_for(lambda: reminders(server, "U4", title))
+    assert reminders(server, "U2", title) == []  # U2 is still in focus
+
+    # U2's session ends by itself: the end job and the reminder are both due then.
+    await server.run_due(ends["U2"] - timedelta(minutes=1))
+    assert reminders(server, "U2", title) == []
+    await server.run_due(ends["U2"] + timedelta(seconds=1))
+    assert (await session_of(server, "U2"))[1] == "auto"
+    assert len(reminders(server, "U2", title)) == 1
+    assert answer_button(reminders(server, "U2", title)[0])["value"] == round_id
+
+    await server.run_due(ends["U2"] + timedelta(minutes=5))  # nothing is left to send twice
+    assert len(reminders(server, "U2", title)) == 1 and len(reminders(server, "U4", title)) == 1
