@@ -94,7 +94,7 @@ async def main(args: argparse.Namespace) -> None:
         floor = max(floors.values())
         calls = Counter(call.method for call in slack.calls[calls_before:])
         rejected = sum(1 for call in slack.calls[calls_before:] if call.status == 429)
-        print(f"floors_s: " + " ".join(f"{m}={s:.1f}" for m, s in floors.items()))
+        print("floors_s: " + " ".join(f"{m}={s:.1f}" for m, s in floors.items()))
         print("calls: " + " ".join(f"{m}={n}" for m, n in sorted(calls.items())) + f" rejected_429={rejected}")
         print(f"worker cpu_ms_per_dm={worker_cpu / args.members * 1000:.2f}")
         print(f"fanout: members={args.members} wall_s={wall:.1f} floor_s={floor:.1f} ratio={wall / floor:.2f} "

@@ -6,8 +6,11 @@ import asyncio
 import os
 import socket
 import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from core.persistence.db import Database
 from core.persistence.migrate import upgrade
@@ -52,11 +55,14 @@ async def drop_pg_database(url: str) -> None:
     await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def database_url(request, tmp_path):
-    """A fresh, migrated database URL on each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'unmeet.db'}"
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@asynccontextmanager
+async def fresh_database(backend: str, folder: Path):
+    """A new database on `backend`, migrated with Alembic; a PostgreSQL one is dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'unmeet.db'}"
         await asyncio.to_thread(upgrade, url)
         yield url
         return
@@ -67,6 +73,20 @@ async def database_url(request, tmp_path):
         yield url
     finally:
         await drop_pg_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request, tmp_path):
+    """A fresh, migrated database URL on each backend, for one test."""
+    async with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)
+async def module_database_url(request, tmp_path_factory):
+    """A fresh, migrated database for one test module (one server per module), on each backend."""
+    async with fresh_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from core.persistence.tables_focus import focus_sessions, meeting_checks, user_t
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack_app.conftest import BOT_TOKEN, start_server, stop_server, submission
-from tests.slack_app.conftest import module_database_url  # noqa: F401 - the fixture, one server per module
 from tests.slack_app.test_round import answer_button, share
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -1,8 +1,7 @@
 """The real `unmeet serve` in a subprocess, against the loopback fake of the Slack Web API.
 
-One server per test module (starting one costs about a second): the module-scoped `slack_world`
-fixture runs on SQLite and on PostgreSQL, like `database_url` in tests/conftest.py (whose helpers it
-uses; a module-scoped fixture can't depend on that function-scoped one).
+One server per test module (starting one costs about a second), on the module-scoped
+`module_database_url` from tests/conftest.py: SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,12 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 import aiohttp
-import pytest
-import pytest_asyncio
 
 from core.persistence.db import Database
-from core.persistence.migrate import upgrade
-from tests.conftest import create_pg_database, drop_pg_database, require_postgres
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -164,21 +159,3 @@ async def stop_server(server: Server) -> None:
         except TimeoutError:
             server.process.kill()
             await server.process.wait()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module",
-                        params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def module_database_url(request, tmp_path_factory):
-    """A fresh, migrated database for one test module, on each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'unmeet.db'}"
-        await asyncio.to_thread(upgrade, url)
-        yield url
-        return
-    require_postgres()
-    url = await create_pg_database()
-    try:
-        await asyncio.to_thread(upgrade, url)
-        yield url
-    finally:
-        await drop_pg_database(url)

@@ -18,7 +18,6 @@ from tests.fakes.cards import assert_valid_card
 from tests.fakes.openai_server import FakeOpenAI, Reply
 from tests.fakes.teams_activities import (CHANNEL_ID, TEAM_ID, bot_added_to_team, card_submit, channel_message,
                                           personal_conversation_id, personal_message)
-from tests.slack_app.conftest import module_database_url  # noqa: F401 - the fixture, one server per module
 from tests.teams_app.conftest import (ANN, BOB, CEM, DIRK, EVA, card_of, card_text, inputs, start, stop,
                                       submit_data)
 from tests.teams_app.test_round import posts, share_round
