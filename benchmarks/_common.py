@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
 import sys
 from pathlib import Path
@@ -14,19 +13,11 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as `python benchmarks/x.py` from a checkout
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.fakes.processes import clean_env, free_port  # noqa: E402,F401 - after the path is set
 
 
 def child_env(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "OPENAI_", "UNMEET_", "DATABASE_URL", "JOB_"))}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(overrides)
-    return env
+    return clean_env(PYTHONPATH=str(ROOT), **overrides)
 
 
 async def start_process(args: list[str], env: dict[str, str], log: Path) -> asyncio.subprocess.Process:

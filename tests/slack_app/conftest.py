@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,29 +17,18 @@ import aiohttp
 
 from core.persistence.db import Database
 from tests.fakes import slack_requests
+from tests.fakes.processes import clean_env, free_port
 from tests.fakes.slack_api import FakeSlackApi
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-test"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_env(**overrides: str) -> dict[str, str]:
-    """The environment of a child `unmeet` process: only what the test sets (no stray Slack/Teams
-    settings from the shell running the tests)."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "OPENAI_", "UNMEET_", "DATABASE_URL"))}
     # The fake enforces Slack's limits where a test cares (429 + Retry-After); the app's own pacing at
     # Slack's real rates would only make a 300-member fan-out take minutes. benchmarks/fanout.py
     # measures the pacing itself.
-    env["SLACK_RATE_SCALE"] = "1000"
-    env.update(overrides)
-    return env
+    return clean_env(**{"SLACK_RATE_SCALE": "1000", **overrides})
 
 
 @dataclass

@@ -5,8 +5,6 @@ there over real HTTP."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,24 +16,14 @@ import pytest
 from core.persistence.db import Database
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.cards import assert_valid_card
+from tests.fakes.processes import clean_env, free_port
 from tests.fakes.teams_activities import CHANNEL_ID, TEAM_ID, Person, bot_added_to_team, post_activity
 
 ROOT = Path(__file__).resolve().parents[2]
 CARD = "application/vnd.microsoft.card.adaptive"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_env(**overrides: str) -> dict[str, str]:
-    """Only what the test sets: no stray platform settings from the shell running the tests."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "OPENAI_", "UNMEET_", "DATABASE_URL", "HOST", "PORT"))}
-    env.update(overrides)
-    return env
+server_env = clean_env
 
 
 def card_of(activity: dict) -> dict | None:
