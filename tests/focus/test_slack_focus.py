@@ -14,11 +14,11 @@ import sqlalchemy as sa
 
 from core.jobs import queue
 from core.persistence.tables import jobs
-from core.persistence.tables_focus import focus_sessions, meeting_checks, user_tokens
+from core.persistence.tables_focus import meeting_checks, user_tokens
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack_app.conftest import BOT_TOKEN, start_server, stop_server, submission
-from tests.slack_app.test_round import answer_button, share
+from tests.slack_app.test_round import answer_button, share, texts
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -37,23 +37,6 @@ async def server(module_database_url, tmp_path_factory):
             yield running
         finally:
             await stop_server(running)
-
-
-def texts(message: dict) -> str:
-    out = [message.get("text", "")]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                out.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(message.get("blocks"))
-    return "\n".join(out)
 
 
 def button(message: dict, action_id: str) -> dict:

@@ -17,7 +17,7 @@ import aiohttp
 
 from core.persistence.db import Database
 from tests.fakes import slack_requests
-from tests.fakes.processes import clean_env, free_port
+from tests.fakes.processes import clean_env, free_port, run_due
 from tests.fakes.slack_api import FakeSlackApi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,12 +68,7 @@ class Server:
 
     async def run_due(self, now: datetime) -> str:
         """`unmeet jobs run-due --now …`: move time for due jobs, as an operator would."""
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "unmeet", "jobs", "run-due", "--now", now.isoformat(), cwd=ROOT, env=self.env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        output, _ = await asyncio.wait_for(process.communicate(), 60)
-        assert process.returncode == 0, output.decode()
-        return output.decode()
+        return await run_due(self.env, now)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -16,7 +16,7 @@ import pytest
 from core.persistence.db import Database
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.cards import assert_valid_card
-from tests.fakes.processes import clean_env, free_port
+from tests.fakes.processes import clean_env, free_port, run_due
 from tests.fakes.teams_activities import CHANNEL_ID, TEAM_ID, Person, bot_added_to_team, post_activity
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,12 +87,8 @@ class World:
         return status
 
     async def run_due(self, now: datetime) -> str:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "unmeet", "jobs", "run-due", "--now", now.isoformat(), cwd=ROOT, env=self.env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        output, _ = await asyncio.wait_for(process.communicate(), 60)
-        assert process.returncode == 0, output.decode()
-        return output.decode()
+        """`unmeet jobs run-due --now …`: move time for due jobs, as an operator would."""
+        return await run_due(self.env, now)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
