@@ -266,8 +266,14 @@ async def post_round(deps: Deps, job: Job) -> None:
     if round_.post is not None:
         return
     posted = await _deliver(deps, job, round_.channel, views.round_post(_round_translator(deps, round_), round_))
+    now = deps.clock.now()
     async with deps.db.transaction() as conn:
         await repo.update_round(conn, round_.id, post_conversation=posted.conversation, post_id=posted.id)
+        # Someone may have answered from their DM before the post existed; their reply waits for it.
+        for answer in await repo.round_answers(conn, round_.id):
+            if answer.reply is None:
+                await queue.reschedule(conn, f"answer:{answer.id}", now)
+    deps.wake_worker()
 
 
 async def _refreshed(deps: Deps, member: MemberRow) -> MemberRow:

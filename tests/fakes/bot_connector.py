@@ -242,7 +242,7 @@ class FakeBotConnector:
         every = [dict(a) for acts in self._activities.values() for a in acts]
         return sorted(every, key=lambda a: int(a["id"]))
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5) -> Any:
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10) -> Any:
         """Wait until `predicate()` is truthy (checked after every request); return its value."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from core.domain.refs import ChannelRef, PersonRef, Posted
 from core.messages.model import Message
-from core.ports import Person, Unreachable
+from core.ports import Person, RetryLater, Unreachable
 
 
 @dataclass
@@ -25,6 +25,7 @@ class FakeMessenger:
     people: dict[str, Person] = field(default_factory=dict)
     channels: dict[str, list[str]] = field(default_factory=dict)
     unreachable: set[str] = field(default_factory=set)
+    busy: set[str] = field(default_factory=set)  # channels whose posts are rate limited for a second
     sent: list[Sent] = field(default_factory=list)
     updates: list[Sent] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -49,6 +50,8 @@ class FakeMessenger:
         return posted
 
     async def post(self, channel: ChannelRef, message: Message, *, thread=None, key=None) -> Posted:
+        if channel.id in self.busy:
+            raise RetryLater("rate limited", seconds=1)
         return self._record(channel.id, message, thread, key)
 
     async def update(self, posted: Posted, message: Message) -> None:

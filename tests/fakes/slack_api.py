@@ -455,7 +455,7 @@ class FakeSlackApi:
             bounds = [(self.limits.get(method, TIER[3]), n_calls)]
         return max(max(0, n - lim.burst) / (lim.per_second * self.speedup) for lim, n in bounds)
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait until ``predicate()`` is truthy (re-checked after each call); return its value."""
         deadline = asyncio.get_running_loop().time() + timeout
         while not (result := predicate()):

@@ -1,7 +1,7 @@
 """The round services end to end in core: a real database (SQLite and PostgreSQL, so the repositories
 run on both), the in-memory messenger, a fixed clock."""
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -98,6 +98,23 @@ async def test_whole_round(world):
         assert (await conn.execute(sa.select(sa.func.count()).select_from(answers))).scalar() == 1
         dead = (await conn.execute(sa.select(jobs.c.key).where(jobs.c.status == "dead"))).all()
     assert dead == []
+
+
+async def test_an_answer_given_before_the_channel_post_exists_follows_it_at_once(world):
+    deps, messenger, worker, clock, (lead, ann, _b) = world
+    messenger.busy.add("C1")
+    await rounds.share_insight(deps, author=lead, data=share_input())
+    await worker.run_due()
+    assert not [s for s in messenger.sent if s.conversation == "C1"] and messenger.dms("UANN")
+    round_id = int(messenger.dms("UANN")[0].message.blocks[-1].buttons[0].value)
+    await rounds.record_answer(deps, person=ann, round_id=round_id, texts=("one", "two", "three"))
+    await worker.run_due()  # the reply waits for the post (a retry some seconds later)
+
+    messenger.busy.clear()
+    clock.current = MONDAY + timedelta(seconds=1)  # the post's retry is due; the reply's retry is not yet
+    await worker.run_due()
+    [post] = [s for s in messenger.sent if s.conversation == "C1" and s.thread is None]
+    assert [s.thread for s in messenger.sent if s.conversation == "C1" and s.thread] == [post.id]
 
 
 async def test_outsiders_and_unknown_rounds_get_a_polite_notice(world):
