@@ -21,6 +21,7 @@ import jwt
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
+from botframework.connector.auth import ChannelValidation
 
 from core.config import Settings
 from core.services.deps import Deps
@@ -47,6 +48,9 @@ class _BotConfig:
 class TeamsAdapter:
     def __init__(self, deps: Deps):
         self.settings = deps.settings
+        # botbuilder's own hook for the signing keys' address (its BotFrameworkAdapter sets it from settings
+        # too); the public-cloud checks stay as they are, only where the keys come from changes.
+        ChannelValidation.open_id_metadata_endpoint = self.settings.microsoft_openid_metadata_url or None
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(self.settings)))
         self.messenger = TeamsMessenger(deps, self.adapter, self.settings.microsoft_app_id)
         self.dispatch = Dispatch()
