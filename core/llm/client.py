@@ -76,7 +76,7 @@ class LlmClient:
     async def complete_json(self, task: str, prompt_version: str, variables: dict[str, object],
                             schema: type[BaseModel], *, model: str | None = None,
                             max_tokens: int | None = None) -> tuple[dict, Usage]:
-        """Render `core/prompts/<task>/<version>.md`, ask for JSON, validate it against `schema`."""
+        """Render `prompts/<task>/<version>.md`, ask for JSON, validate it against `schema`."""
         prompt = load(f"{task}/{prompt_version}")
         messages = prompt.render(variables)
         usage = Usage()

@@ -1,4 +1,4 @@
-"""`python -m core.llm.evals [folder]`: summarise the evaluation rounds in `core/prompts/evals/` with the
+"""`python -m core.llm.evals [folder]`: summarise the evaluation rounds in `prompts/evals/` with the
 configured endpoint (OPENAI_BASE_URL, OPENAI_API_KEY, UNMEET_LLM_MODEL) and print a score — for
 whoever changes a prompt or a model.
 

@@ -1,5 +1,5 @@
-"""Prompt files: `core/prompts/<task>/v<N>.md`, loaded by id ("summarize_round/v1") and filled in by code.
-They live inside the `core` package so a built wheel ships them (package-data in pyproject.toml).
+"""Prompt files: `prompts/<task>/v<N>.md`, loaded by id ("summarize_round/v1") and filled in by code.
+`prompts` is a package of data files only, so a built wheel ships them (package-data in pyproject.toml).
 
 A file holds an optional `# system` part (instructions) and a `# user` part (the data, fenced as
 `<<<NAME … NAME>>>`). Values are put in with `string.Template` (`$name`), so the JSON examples in
@@ -15,7 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+import prompts
+
+PROMPTS_DIR = Path(prompts.__file__).resolve().parent
 _ID = re.compile(r"^[a-z_]+/v[0-9]+$")
 _PART = re.compile(r"^# (system|user)\s*$", re.MULTILINE)
 _FENCE = re.compile(r"<{3,}|>{3,}")

@@ -1,4 +1,4 @@
-"""The evaluation command runs the set in core/prompts/evals/ against an endpoint and prints a score."""
+"""The evaluation command runs the set in prompts/evals/ against an endpoint and prints a score."""
 
 from __future__ import annotations
 
