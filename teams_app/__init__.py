@@ -5,9 +5,9 @@
     teams.add_routes(app)
 
 With `MICROSOFT_APP_ID` set, botbuilder checks every request's token (issuer, audience, expiry,
-signing keys) and answers 401 otherwise. Without it the bot is anonymous — local mode, what the
-Microsoft 365 Agents Playground expects; `unmeet.server.add_platforms` only allows that on a
-loopback address or with `TEAMS_LOCAL_MODE=true`.
+signing key and its endorsement for the channel, serviceUrl) and answers 401 otherwise. Without it
+the bot is anonymous — local mode, what the Microsoft 365 Agents Playground expects;
+`unmeet.server.add_platforms` only allows that on a loopback address or with `TEAMS_LOCAL_MODE=true`.
 
 Features plug in by adding their `register(dispatch)` to `FEATURES` (one line each).
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 
-import jwt
+import requests
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
@@ -45,13 +45,32 @@ class _BotConfig:
         self.APP_TENANTID = settings.microsoft_app_tenant_id
 
 
+class _Authentication(ConfigurationBotFrameworkAuthentication):
+    """botbuilder refuses most bad tokens with a PermissionError (CloudAdapter's 401) but trips over some:
+    an unreadable token (PyJWTError), a key id the published keys lack (IndexError), a key not endorsed
+    for the channel (a bare Exception). Those are refusals too. Not reaching the key server is a 503:
+    the fault is not the sender's, and the channel tries again."""
+
+    async def authenticate_request(self, activity, auth_header):
+        try:
+            return await super().authenticate_request(activity, auth_header)
+        except PermissionError:
+            raise
+        except requests.RequestException as error:
+            log.warning("could not fetch the Teams token signing keys: %s", error)
+            raise web.HTTPServiceUnavailable() from error
+        except Exception as error:  # noqa: BLE001 - see above
+            log.info("refused a Teams request's token: %s: %s", type(error).__name__, error)
+            raise PermissionError("invalid token") from error
+
+
 class TeamsAdapter:
     def __init__(self, deps: Deps):
         self.settings = deps.settings
         # botbuilder's own hook for the signing keys' address (its BotFrameworkAdapter sets it from settings
         # too); the public-cloud checks stay as they are, only where the keys come from changes.
         ChannelValidation.open_id_metadata_endpoint = self.settings.microsoft_openid_metadata_url or None
-        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(self.settings)))
+        self.adapter = CloudAdapter(_Authentication(_BotConfig(self.settings)))
         self.messenger = TeamsMessenger(deps, self.adapter, self.settings.microsoft_app_id)
         self.dispatch = Dispatch()
         for register in FEATURES:
@@ -80,8 +99,4 @@ class TeamsAdapter:
             activity = None
         if activity is None or not isinstance(activity.type, str) or not isinstance(activity.service_url, str):
             return web.json_response({"error": "expected a Bot Framework activity"}, status=400)
-        try:
-            return await self.adapter.process(request, self.bot)
-        except jwt.PyJWTError as error:  # botbuilder lets a malformed token escape as a 500
-            log.info("refused a request with an unreadable token: %s", error)
-            raise web.HTTPUnauthorized() from error
+        return await self.adapter.process(request, self.bot)

@@ -1,0 +1,77 @@
+"""Teams requests' tokens with production settings (shared/reliability.md 10), through the real `unmeet
+serve`: an app id set, and the signing keys served from a loopback stand-in for login.botframework.com
+(`MICROSOFT_OPENID_METADATA_URL`), so botbuilder's public-cloud checks run as they do in production."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from core.persistence.tables import members, workspaces
+from core.persistence.tables_teams import teams_conversations
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.bot_framework_keys import OTHER_CHANNEL_KID, FakeBotFrameworkKeys, new_key
+from tests.fakes.processes import free_port
+from tests.fakes.teams_activities import TEAM_ID, bot_added_to_team, post_activity
+from tests.teams_app.conftest import ANN, start, stop
+
+APP_ID = "1b4f6c2e-8d3a-4f5b-9c7e-2a1d0e3f4b5c"
+OTHER_APP_ID = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+
+
+async def _stored(world) -> dict[str, int]:
+    async with world.db.transaction() as conn:
+        return {table.name: (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+                for table in (workspaces, members, teams_conversations)}
+
+
+async def test_only_a_token_the_channel_signed_for_this_bot_is_accepted(database_url, tmp_path):
+    async with FakeBotConnector() as bc, FakeBotFrameworkKeys() as keys:
+        world = await start(bc, database_url, tmp_path, MICROSOFT_APP_ID=APP_ID,
+                            MICROSOFT_APP_PASSWORD="not-a-real-secret", MICROSOFT_OPENID_METADATA_URL=keys.openid_url)
+        try:
+            url = f"{world.url}/api/messages"
+            activity = bot_added_to_team(bc.service_url, added_by=ANN)  # stored on arrival, nothing sent back
+            good = {"audience": APP_ID, "service_url": activity["serviceUrl"]}
+            # Each differs from a good token in one thing.
+            refused = {
+                "no token": None,
+                "not a JWT": "not.a.jwt",
+                "another bot's audience": keys.token(**{**good, "audience": OTHER_APP_ID}),
+                "another issuer": keys.token(**good, issuer="https://api.botframework.example"),
+                "expired 10 minutes ago (past the 5 minutes' clock skew)": keys.token(**good, expires_in=-600),
+                "signed by a key nobody published": keys.token(**good, kid="unpublished", signing_key=new_key()),
+                "a published key's id on another key's signature": keys.token(**good, signing_key=new_key()),
+                "a key endorsed for another channel only": keys.token(**good, kid=OTHER_CHANNEL_KID),
+                "issued for another serviceUrl": keys.token(**{**good, "service_url": "https://smba.example/amer/"}),
+            }
+            for case, token in refused.items():
+                status, body = await post_activity(url, activity, token)
+                assert status == 401, (case, status, body, world.log())
+            assert await _stored(world) == {"workspaces": 0, "members": 0, "teams_conversations": 0}
+
+            status, body = await post_activity(url, activity, keys.token(**good))
+            assert status in (200, 201), (status, body, world.log())
+            async with world.db.transaction() as conn:
+                kinds = set((await conn.execute(sa.select(teams_conversations.c.kind).where(
+                    teams_conversations.c.external_id == TEAM_ID))).scalars())
+            assert kinds == {"team", "channel", "install"}
+            assert bc.requests == []
+        finally:
+            await stop(world)
+
+
+async def test_when_the_signing_keys_cant_be_fetched_the_channel_is_asked_to_retry_not_refused(database_url, tmp_path):
+    """A 401 would drop the activity; a 5xx makes the channel send it again."""
+    async with FakeBotConnector() as bc, FakeBotFrameworkKeys() as keys:
+        unreachable = f"http://127.0.0.1:{free_port()}/v1/.well-known/openidconfiguration"
+        world = await start(bc, database_url, tmp_path, MICROSOFT_APP_ID=APP_ID,
+                            MICROSOFT_APP_PASSWORD="not-a-real-secret", MICROSOFT_OPENID_METADATA_URL=unreachable)
+        try:
+            activity = bot_added_to_team(bc.service_url, added_by=ANN)
+            token = keys.token(audience=APP_ID, service_url=activity["serviceUrl"])
+            status, _ = await post_activity(f"{world.url}/api/messages", activity, token)
+            assert status == 503
+            assert "could not fetch the Teams token signing keys" in world.log()
+            assert await _stored(world) == {"workspaces": 0, "members": 0, "teams_conversations": 0}
+        finally:
+            await stop(world)
