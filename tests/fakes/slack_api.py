@@ -138,6 +138,15 @@ class _Bucket:
 class _Token:
     kind: str  # "bot" or "user"
     user_id: str
+    team_id: str  # the workspace the token works in
+
+
+@dataclass(frozen=True)
+class _Team:
+    id: str
+    name: str
+    bot_user_id: str
+    bot_id: str
 
 
 class SlackError(Exception):
@@ -248,7 +257,9 @@ def _page(items: list, params: dict, default_limit: int = 100) -> tuple[list, di
 
 
 class FakeSlackApi:
-    """The fake Slack Web API server; one instance is one workspace with one installed app."""
+    """The fake Slack Web API server: one app, installed in one workspace (the constructor's) or, with
+    ``add_team``, in several. A token works only in its own workspace: another workspace's channel or
+    user is not found with it, as in Slack."""
 
     def __init__(
         self,
@@ -287,7 +298,8 @@ class FakeSlackApi:
         self.files: dict[str, UploadedFile] = {}
         self.dnd_until: dict[str, float] = {}
 
-        self._tokens: dict[str, _Token] = {bot_token: _Token("bot", bot_user_id)}
+        self._teams: dict[str, _Team] = {team_id: _Team(team_id, team_name, bot_user_id, bot_id)}
+        self._tokens: dict[str, _Token] = {bot_token: _Token("bot", bot_user_id, team_id)}
         self._users: dict[str, dict] = {}
         self._channels: dict[str, dict] = {}
         self._messages: dict[str, list[dict]] = defaultdict(list)
@@ -373,10 +385,11 @@ class FakeSlackApi:
         locale: str = "en-US",
         is_bot: bool = False,
         deleted: bool = False,
+        team_id: str | None = None,
     ) -> dict:
         user = {
             "id": id,
-            "team_id": self.team_id,
+            "team_id": team_id or self.team_id,
             "name": name,
             "real_name": real_name,
             "deleted": deleted,
@@ -390,16 +403,33 @@ class FakeSlackApi:
         return user
 
     def add_channel(self, id: str, name: str, members: list[str] = (), *, bot_is_member: bool = True,
-                    is_private: bool = False) -> dict:
+                    is_private: bool = False, team_id: str | None = None) -> dict:
         """A channel; the bot is a member by default (the app has no chat:write.public)."""
-        member_ids = list(members) + ([self.bot_user_id] if bot_is_member else [])
+        team = self._teams[team_id or self.team_id]
+        member_ids = list(members) + ([team.bot_user_id] if bot_is_member else [])
         channel = {"id": id, "name": name, "is_channel": not is_private, "is_group": is_private,
-                   "is_im": False, "is_private": is_private, "members": member_ids}
+                   "is_im": False, "is_private": is_private, "members": member_ids, "team_id": team.id}
         self._channels[id] = channel
         return channel
 
+    def add_team(self, team_id: str, team_name: str, *, bot_user_id: str, bot_id: str) -> None:
+        """Another workspace the app can be installed in; its bot token exists once an install code
+        (``add_install_code``) is exchanged."""
+        self._teams[team_id] = _Team(team_id, team_name, bot_user_id, bot_id)
+        self.add_user(bot_user_id, "unmeet", "unmeet", is_bot=True, team_id=team_id)
+
     def add_user_token(self, token: str, user_id: str) -> None:
-        self._tokens[token] = _Token("user", user_id)
+        self._tokens[token] = _Token("user", user_id, self._users.get(user_id, {}).get("team_id", self.team_id))
+
+    def add_install_code(self, code: str, team_id: str, installer_id: str, bot_token: str, scope: str) -> None:
+        """A one-time code that oauth.v2.access exchanges for the bot token of an install into
+        ``team_id`` ("Add to Slack"), granting the bot scopes the app asked for in ``scope``."""
+        self._oauth_codes[code] = {"team_id": team_id, "user_id": installer_id, "bot_token": bot_token,
+                                   "scope": scope}
+
+    def team_of_token(self, token: str | None) -> str | None:
+        auth = self._tokens.get(token or "")
+        return auth.team_id if auth else None
 
     def add_oauth_code(self, code: str, user_id: str, user_token: str,
                        user_scope: str = "users.profile:write,dnd:write") -> None:
@@ -506,6 +536,7 @@ class FakeSlackApi:
             auth = None
             if method not in NO_TOKEN_NEEDED:
                 auth = self._authenticate(method, token)
+                self._check_team(params, auth)
             if self.rate_limits:
                 self._check_rate(method, params)
             if method == "oauth.v2.access":
@@ -551,6 +582,25 @@ class FakeSlackApi:
         if method in USER_TOKEN_ONLY and auth.kind != "user":
             raise SlackError("not_allowed_token_type")
         return auth
+
+    def _check_team(self, params: dict, auth: _Token) -> None:
+        """A token sees only its own workspace: another workspace's channel or user is not found."""
+        for key in ("channel", "channel_id"):
+            value = params.get(key)
+            if isinstance(value, str) and self._team_of_channel(value) not in (None, auth.team_id):
+                raise SlackError("channel_not_found")
+        for key in ("user", "user_id", "users"):
+            value = params.get(key)
+            for user_id in value.split(",") if isinstance(value, str) else ():
+                if self._users.get(user_id, {}).get("team_id", auth.team_id) != auth.team_id:
+                    raise SlackError("user_not_found")
+
+    def _team_of_channel(self, channel_id: str) -> str | None:
+        channel_id = self._resolve_channel_id(channel_id)
+        if channel_id in self._channels:
+            return self._channels[channel_id]["team_id"]
+        user = self._users.get(channel_id[1:]) if channel_id.startswith("D") else None
+        return user["team_id"] if user else None
 
     def _take_fault(self, method: str) -> _Fault | None:
         queue = self._faults.get(method)
@@ -605,7 +655,8 @@ class FakeSlackApi:
         if user is None or user["is_bot"]:
             raise SlackError("channel_not_found")
         return {"id": channel_id, "is_im": True, "is_channel": False, "is_group": False,
-                "is_private": True, "user": user["id"], "members": [user["id"], self.bot_user_id]}
+                "is_private": True, "user": user["id"], "team_id": user["team_id"],
+                "members": [user["id"], self._teams[user["team_id"]].bot_user_id]}
 
     def _user(self, user_id: Any) -> dict:
         if user_id not in self._users:
@@ -636,8 +687,8 @@ class FakeSlackApi:
             raise SlackError("invalid_arguments", response_metadata={"messages": problems})
         return view
 
-    def _exchange_trigger(self, params: dict) -> str:
-        """Use up a trigger_id; returns the user it was minted for."""
+    def _exchange_trigger(self, params: dict, auth: _Token) -> str:
+        """Use up a trigger_id; returns the user it was minted for (in the token's workspace)."""
         trigger_id = params.get("trigger_id")
         if trigger_id in self._used_triggers:
             raise SlackError("expired_trigger_id")
@@ -645,6 +696,8 @@ class FakeSlackApi:
             raise SlackError("invalid_trigger_id")
         user_id, expires_at = self._triggers.pop(trigger_id)
         self._used_triggers.add(trigger_id)
+        if self._users.get(user_id, {}).get("team_id", auth.team_id) != auth.team_id:
+            raise SlackError("invalid_trigger_id")
         if self.clock() > expires_at:
             raise SlackError("expired_trigger_id")
         return user_id
@@ -682,10 +735,11 @@ class FakeSlackApi:
 
     def _auth_test(self, p: dict, auth: _Token) -> dict:
         user = self._users.get(auth.user_id, {})
-        answer = {"url": "https://fake.slack.com/", "team": self.team_name, "user": user.get("name"),
-                  "team_id": self.team_id, "user_id": auth.user_id, "is_enterprise_install": False}
+        team = self._teams[auth.team_id]
+        answer = {"url": "https://fake.slack.com/", "team": team.name, "user": user.get("name"),
+                  "team_id": team.id, "user_id": auth.user_id, "is_enterprise_install": False}
         if auth.kind == "bot":
-            answer["bot_id"] = self.bot_id
+            answer["bot_id"] = team.bot_id
         return answer
 
     def _chat_post_message(self, p: dict, auth: _Token) -> dict:
@@ -696,9 +750,9 @@ class FakeSlackApi:
             raise SlackError("no_text")
         self._check_blocks(p)
         message = {"type": "message", "ts": self._new_ts(), "user": auth.user_id, "text": p.get("text", ""),
-                   "team": self.team_id}
+                   "team": auth.team_id}
         if auth.kind == "bot":
-            message.update(bot_id=self.bot_id, app_id=self.app_id)
+            message.update(bot_id=self._teams[auth.team_id].bot_id, app_id=self.app_id)
         for key in ("blocks", "metadata"):
             if p.get(key):
                 message[key] = p[key]
@@ -844,14 +898,14 @@ class FakeSlackApi:
 
     def _views_open(self, p: dict, auth: _Token) -> dict:
         view = self._check_view(p.get("view"))
-        user_id = self._exchange_trigger(p)
+        user_id = self._exchange_trigger(p, auth)
         stored = self._store_view(view, user_id)
         self._modal_stacks[user_id] = [stored["id"]]
         return {"view": self._public_view(stored)}
 
     def _views_push(self, p: dict, auth: _Token) -> dict:
         view = self._check_view(p.get("view"))
-        user_id = self._exchange_trigger(p)
+        user_id = self._exchange_trigger(p, auth)
         stack = self._modal_stacks.get(user_id)
         if not stack:
             raise SlackError("invalid_arguments", response_metadata={"messages": ["no open view to push onto"]})
@@ -943,13 +997,21 @@ class FakeSlackApi:
         grant = self._oauth_codes.pop(p.get("code"), None)
         if grant is None:
             return {"ok": False, "error": "invalid_code"}
+        if "bot_token" in grant:
+            team = self._teams[grant["team_id"]]
+            self._tokens[grant["bot_token"]] = _Token("bot", team.bot_user_id, team.id)
+            return {"ok": True, "app_id": self.app_id, "access_token": grant["bot_token"], "token_type": "bot",
+                    "scope": grant["scope"], "bot_user_id": team.bot_user_id,
+                    "authed_user": {"id": grant["user_id"]}, "team": {"id": team.id, "name": team.name},
+                    "enterprise": None, "is_enterprise_install": False}
         self.add_user_token(grant["token"], grant["user_id"])
+        team = self._teams[self._tokens[grant["token"]].team_id]
         return {
             "ok": True,
             "app_id": self.app_id,
             "authed_user": {"id": grant["user_id"], "scope": grant["scope"], "access_token": grant["token"],
                             "token_type": "user"},
-            "team": {"id": self.team_id, "name": self.team_name},
+            "team": {"id": team.id, "name": team.name},
             "enterprise": None,
             "is_enterprise_install": False,
         }

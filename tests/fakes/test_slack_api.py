@@ -241,6 +241,34 @@ async def test_user_token_methods(slack):
     assert slack.profile("U2")["status_text"] == ""
 
 
+async def test_an_install_code_gives_a_bot_token_that_works_only_in_its_workspace(slack):
+    slack.add_team("T2", "Other Team", bot_user_id="UBOT2", bot_id="BBOT2")
+    slack.add_user("V1", "vera", "Vera Claes", team_id="T2")
+    slack.add_channel("C9", "other", members=["V1"], team_id="T2")
+    await expect_error(client_for(slack, "xoxb-two").auth_test(), "invalid_auth")  # not installed yet
+    slack.add_install_code("install-1", "T2", "V1", "xoxb-two", "commands,chat:write")
+    oauth = AsyncWebClient(base_url=slack.base_url)
+    granted = await oauth.oauth_v2_access(client_id=slack.client_id, client_secret=slack.client_secret,
+                                          code="install-1")
+    assert (granted["access_token"], granted["token_type"], granted["bot_user_id"]) == ("xoxb-two", "bot", "UBOT2")
+    assert (granted["team"]["id"], granted["authed_user"]["id"], granted["scope"]) == ("T2", "V1",
+                                                                                      "commands,chat:write")
+    await expect_error(oauth.oauth_v2_access(client_id=slack.client_id, client_secret=slack.client_secret,
+                                             code="install-1"), "invalid_code")
+    two, one = client_for(slack, "xoxb-two"), client_for(slack)
+    assert (await two.auth_test())["team_id"] == "T2"
+    posted = await two.chat_postMessage(channel="C9", text="hallo")
+    assert posted["message"]["bot_id"] == "BBOT2" and slack.team_of_token("xoxb-two") == "T2"
+    await two.chat_postMessage(channel="V1", text="dm")
+    # Each token sees only its own workspace.
+    await expect_error(two.chat_postMessage(channel="C1", text="x"), "channel_not_found")
+    await expect_error(two.chat_postMessage(channel="U1", text="x"), "channel_not_found")
+    await expect_error(two.users_info(user="U1"), "user_not_found")
+    await expect_error(one.chat_postMessage(channel="C9", text="x"), "channel_not_found")
+    await expect_error(one.conversations_open(users="V1"), "user_not_found")
+    await expect_error(one.views_open(trigger_id=slack.new_trigger_id("V1"), view=modal()), "invalid_trigger_id")
+
+
 async def test_home_publish_and_wait_for(slack):
     client = client_for(slack)
     asyncio.get_running_loop().call_later(
