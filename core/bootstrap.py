@@ -13,9 +13,10 @@ from core.ports import Clock, Summariser, SystemClock
 from core.services.deps import Deps
 from core.services.digest import DIGEST_JOBS, ensure_schedule
 from core.services.focus import FOCUS_JOBS
+from core.services.home import HOME_JOBS
 from core.services.rounds import ROUND_JOBS
 
-JOB_TABLES = (ROUND_JOBS, FOCUS_JOBS, DIGEST_JOBS)  # every feature's {job kind: handler(deps, job)}
+JOB_TABLES = (ROUND_JOBS, FOCUS_JOBS, DIGEST_JOBS, HOME_JOBS)  # every feature's {job kind: handler(deps, job)}
 STARTUP = (ensure_schedule,)  # every feature's async f(deps), run when a worker starts (periodic jobs)
 
 

@@ -18,6 +18,7 @@ from core.domain.text import N_
 from core.messages.digest import SETTINGS_ACTION, SETTINGS_FORM, help_message
 from core.messages.model import Message, Notice, rich
 from core.messages.rounds import ANSWER_FORM
+from core.ports import MessengerError
 from core.services import digest, home, settings
 from core.services.deps import Deps
 from core.services.settings import Authority
@@ -27,7 +28,6 @@ from slack_app.common import channel_of, person_of, show_notice, translator_for
 log = logging.getLogger("unmeet.slack.digest")
 
 COMMAND = "/unmeet"
-HOME_BLOCKS_MAX = 100
 
 COMMANDS = (
     ("/share-insight", N_("share a document, video or text with three reflection questions")),
@@ -54,10 +54,9 @@ async def authority(client: AsyncWebClient, person: PersonRef, channel: str | No
     return Authority(channel_manager=creator == person.id, workspace_admin=admin)
 
 
-async def publish_home(deps: Deps, client: AsyncWebClient, person: PersonRef) -> None:
-    view = await home.home(deps, person=person)
-    await client.views_publish(user_id=person.id,
-                               view={"type": "home", "blocks": render.blocks(view.blocks, HOME_BLOCKS_MAX)})
+async def publish_home(deps: Deps, person: PersonRef, *, opened: bool = False) -> None:
+    await deps.messenger(person.workspace.platform).publish_home(person, await home.home(deps, person=person,
+                                                                                          opened=opened))
 
 
 async def _ephemeral(client: AsyncWebClient, person: PersonRef, channel: str | None, message: Message) -> None:
@@ -121,7 +120,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def home_opened(body, event):
         person = person_of({"team_id": body.get("team_id"), "user_id": event.get("user")})
         if person is not None and event.get("tab", "home") == "home":
-            await publish_home(deps, app.client, person)
+            await publish_home(deps, person, opened=True)
 
     @app.middleware
     async def refresh_home_after_answer(body, next):
@@ -132,6 +131,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         person = person_of(body) if isinstance(view, dict) and view.get("callback_id") == ANSWER_FORM else None
         if person is not None:
             try:
-                await publish_home(deps, app.client, person)
-            except SlackApiError as error:
-                log.info("home of %s not refreshed: %s", person.id, error.response.get("error"))
+                await publish_home(deps, person)
+            except (SlackApiError, MessengerError) as error:  # the answer stands either way
+                log.info("home of %s not refreshed: %s", person.id, error)

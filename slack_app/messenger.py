@@ -24,6 +24,7 @@ log = logging.getLogger("unmeet.slack")
 OUTBOX_EVENT = "unmeet_outbox"  # message metadata event type: finds a message again by its job key
 SLACKBOT = "USLACKBOT"
 MEMBERS_PAGE = 200
+HOME_BLOCKS_MAX = 100  # Slack's limit for a Home tab
 # Errors that mean "this person can't get a DM from us"; retrying would not help.
 UNREACHABLE_ERRORS = {"user_not_found", "user_disabled", "cannot_dm_bot", "channel_not_found", "not_in_channel",
                       "is_archived", "messages_tab_disabled", "user_not_visible", "account_inactive"}
@@ -131,6 +132,12 @@ class SlackMessenger:
         async with slack_errors():
             response = await self.client.chat_getPermalink(channel=posted.conversation, message_ts=posted.id)
         return response.get("permalink")
+
+    async def publish_home(self, person: PersonRef, view: Message) -> None:
+        """The person's App Home tab (views.publish)."""
+        async with slack_errors(dm=True):
+            await self.client.views_publish(user_id=person.id, view={
+                "type": "home", "blocks": render.blocks(view.blocks, HOME_BLOCKS_MAX)})
 
     async def update(self, posted: Posted, message: Message) -> None:
         async with slack_errors():

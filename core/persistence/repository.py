@@ -172,6 +172,23 @@ async def mark_unreachable(conn: AsyncConnection, member_id: int, reason: str) -
     await conn.execute(sa.update(members).where(members.c.id == member_id).values(unreachable=reason[:255]))
 
 
+async def mark_home_opened(conn: AsyncConnection, member_id: int, now: datetime) -> None:
+    """Remember that the person uses their Home (written once: later openings change nothing)."""
+    await conn.execute(sa.update(members).where(members.c.id == member_id, members.c.home_opened_at.is_(None))
+                       .values(home_opened_at=now))
+
+
+async def home_viewers(conn: AsyncConnection, round_id: int, *, only: int | None = None) -> list[int]:
+    """The round's people (its recipients and its author; with `only`, just that one of them) who have
+    opened their Home: theirs shows the round, so it is worth refreshing when the round changes."""
+    people = sa.union(sa.select(recipients.c.member_id).where(recipients.c.round_id == round_id),
+                      sa.select(rounds.c.author_id).where(rounds.c.id == round_id))
+    query = sa.select(members.c.id).where(members.c.id.in_(people), members.c.home_opened_at.is_not(None))
+    if only is not None:
+        query = query.where(members.c.id == only)
+    return list((await conn.execute(query.order_by(members.c.id))).scalars())
+
+
 # --- rounds ------------------------------------------------------------------------------------------
 async def insert_round(conn: AsyncConnection, **values) -> int:
     result = await conn.execute(sa.insert(rounds).values(**values).returning(rounds.c.id))

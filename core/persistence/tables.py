@@ -65,6 +65,7 @@ members = sa.Table(
     sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("unreachable", sa.String(255)),  # why we stopped messaging this person, if we did
     sa.Column("refreshed_at", UTCDateTime),
+    sa.Column("home_opened_at", UTCDateTime),  # first opened their Home (Slack App Home): worth refreshing
     sa.UniqueConstraint("workspace_id", "external_id", name="uq_members_workspace_id_external_id"),
 )
 

@@ -35,6 +35,7 @@ from core.services.deps import Deps
 log = logging.getLogger("unmeet.rounds")
 
 MEMBER_INFO_MAX_AGE = timedelta(days=7)
+HOME_REFRESH = "home.refresh"  # publish a person's Home again (core.services.home runs it)
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,16 @@ async def fan_out(deps: Deps, job: Job) -> None:
                                  due_at=now, now=now, workspace_id=round_.workspace.id)
         await queue.enqueue(conn, "round.post", f"post:{round_.id}", {"round": round_.id}, due_at=now, now=now,
                             workspace_id=round_.workspace.id)
+        await _refresh_homes(conn, round_, "open", now, only=round_.author.id)  # now among the rounds they shared
+
+
+async def _refresh_homes(conn: AsyncConnection, round_: RoundRow, moment: str, now: datetime, *,
+                         only: int | None = None) -> None:
+    """Queue a Home refresh for the round's people (or `only` that one) who have opened their Home:
+    the round just joined or left their lists there. One row per person and moment."""
+    viewers = await repo.home_viewers(conn, round_.id, only=only)
+    await queue.enqueue_many(conn, HOME_REFRESH, [(f"home:{round_.id}:{m}:{moment}", {"member": m}) for m in viewers],
+                             due_at=now, now=now, workspace_id=round_.workspace.id)
 
 
 async def post_round(deps: Deps, job: Job) -> None:
@@ -345,6 +356,7 @@ async def send_dm(deps: Deps, job: Job) -> None:
         return
     async with deps.db.transaction() as conn:
         await repo.update_recipient(conn, round_.id, member.id, dm_conversation=posted.conversation, dm_id=posted.id)
+        await _refresh_homes(conn, round_, "open", now, only=member.id)
         when = rules.reminder_time(round_.deadline_at, member.tz, now)
         if when is not None:
             await queue.enqueue(conn, "round.remind", f"remind:{round_.id}:{member.id}",
@@ -487,6 +499,7 @@ async def close_round(deps: Deps, job: Job) -> None:
         for kind, key in follow_up:
             await queue.enqueue(conn, kind, key, {"round": round_.id}, due_at=now, now=now,
                                 workspace_id=round_.workspace.id)
+        await _refresh_homes(conn, round_, "closed", now)
 
 
 def summary_to_json(summary) -> dict:
