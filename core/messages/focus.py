@@ -168,6 +168,13 @@ def tell_team_form(t: Translator, session_id: int) -> Form:
                                       "look like ignoring people."))),))
 
 
+def note_failed(t: Translator, session_id: int) -> Message:
+    """To the person, when their note could not be posted: the way to try another channel."""
+    line = t.gettext("I couldn't post your focus note in that channel. Add me to it, or pick another channel.")
+    return Message((Section(rich(line)), Actions((Button(t.gettext("Tell my team"), TELL_ACTION, str(session_id)),))),
+                   fallback=line)
+
+
 def team_note(t: Translator, session: SessionRow, name: str, tz: str | None) -> Message:
     """The note in the channel, in the focusing person's language."""
     _ = t.gettext

@@ -7,7 +7,8 @@ does what the words say; the reply says so.
 
 Side effects on the platform are jobs: `focus.begin:{session}` sets the status, `focus.end:{session}`
 (due at the planned end, moved to now by `/focus stop`) restores it and lets held-back reminders go,
-`focus.block:{block}` asks at a planned block's start.
+`focus.block:{block}` asks at a planned block's start, `focus.note:{session}:{channel}` posts the
+"Tell my team" note (once, however often it is asked for or retried).
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from core.domain.focus import Category, PlanRow, Progress, Start
 from core.domain.refs import ChannelRef, PersonRef, WorkspaceRef
 from core.jobs import queue
 from core.jobs.queue import Job
-from core.jobs.worker import Defer
+from core.jobs.worker import Defer, Permanent
 from core.messages import focus as views
 from core.messages.i18n import Translator, translator
 from core.messages.model import Form, Message
 from core.persistence import focus as store
+from core.persistence.digest import job_status
 from core.persistence import repository as repo
 from core.persistence.focus import SessionRow
 from core.persistence.repository import MemberRow
@@ -319,20 +321,20 @@ async def tell_team_form(deps: Deps, *, person: PersonRef, session_id: int) -> F
 
 
 async def tell_team(deps: Deps, *, person: PersonRef, session_id: int, channel_id: str) -> Message:
-    """Post the note in the chosen channel, in the focusing person's language."""
+    """Queue the note for the chosen channel (a job, so a platform hiccup delays it instead of losing
+    it). Asking again for the same channel posts nothing more — unless the earlier note gave up."""
     member, t = await _who(deps, person)
     session = await _own_running(deps, member, session_id)
     if session is None:
         return views.text(t.gettext("That focus session is over, so there is nothing to announce."))
-    note = views.team_note(t, session, member.name or member.ref.id, member.tz)
-    try:
-        await deps.messenger(person.workspace.platform).post(ChannelRef(person.workspace, channel_id), note,
-                                                             key=f"focus.note:{session_id}:{channel_id}")
-    except Exception:  # noqa: BLE001 - any refusal (not in channel, archived) becomes a sentence
-        log.warning("could not post a focus note in %s", channel_id, exc_info=True)
-        return views.text(t.gettext("I couldn't post in that channel. Add me to it (or pick another) and "
-                                    "try again."))
-    return views.text(t.gettext("Your team knows: I posted a note in the channel."))
+    now = deps.clock.now()
+    key = f"focus.note:{session_id}:{channel_id}"
+    async with deps.db.transaction() as conn:
+        gave_up = await job_status(conn, key) == queue.DEAD
+        await queue.enqueue(conn, "focus.note", key, {"session": session_id, "channel": channel_id}, due_at=now,
+                            now=now, workspace_id=member.workspace_id, rearm=gave_up)
+    deps.wake_worker()
+    return views.text(t.gettext("I'll post a note in that channel, so your team knows."))
 
 
 # --- connecting (OAuth) --------------------------------------------------------------------------------
@@ -440,6 +442,31 @@ async def end_job(deps: Deps, job: Job) -> None:
         deps.wake_worker()
 
 
+async def note_job(deps: Deps, job: Job) -> None:
+    """The "Tell my team" note, in the focusing person's language, while the session runs. When it
+    can't be posted for good, the person hears so, with the button to pick another channel."""
+    async with deps.db.transaction() as conn:
+        session = await store.get_session(conn, job.payload["session"])
+    if session is None or session.ended_at is not None or session.ends_at <= deps.clock.now():
+        return  # over before the note could go: announcing it now would be wrong
+    member, t = await _member_translator(deps, session.member_id)
+    channel = ChannelRef(member.ref.workspace, job.payload["channel"])
+    messenger = deps.messenger(channel.workspace.platform)
+    if job.recovered and await messenger.find_sent(channel, job.key) is not None:
+        return
+    try:
+        await messenger.post(channel, views.team_note(t, session, member.name or member.ref.id, member.tz),
+                             key=job.key)
+    except Exception as error:
+        if isinstance(error, Permanent) or job.attempts >= deps.settings.job_max_attempts:  # the job dies now
+            log.warning("could not post a focus note in %s: %s", channel.id, error)
+            try:
+                await messenger.send_dm(member.ref, views.note_failed(t, session.id))
+            except Exception:  # noqa: BLE001 - the note's own error is the one the job keeps
+                log.warning("could not tell %s either", member.ref.id, exc_info=True)
+        raise
+
+
 async def block_job(deps: Deps, job: Job) -> None:
     """At a planned block's start: ask the person whether to start it (unless they already focus)."""
     async with deps.db.transaction() as conn:
@@ -461,5 +488,6 @@ async def block_job(deps: Deps, job: Job) -> None:
 FOCUS_JOBS = {
     "focus.begin": begin_job,
     "focus.end": end_job,
+    "focus.note": note_job,
     "focus.block": block_job,
 }

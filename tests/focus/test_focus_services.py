@@ -207,10 +207,31 @@ async def test_tell_my_team_posts_a_note_in_the_persons_language(world):
     session_id = int([b for b in buttons(reply) if b.action == "focus.tell_team"][0].value)
     form = await focus.tell_team_form(world.deps, person=world.ann, session_id=session_id)
     assert isinstance(form, Form)
-    done = await focus.tell_team(world.deps, person=world.ann, session_id=session_id, channel_id="C1")
-    assert "notitie" in text_of(done)
+    for _ in range(2):  # asked twice (a double click): one note
+        done = await focus.tell_team(world.deps, person=world.ann, session_id=session_id, channel_id="C1")
+        assert "notitie" in text_of(done)
+        await world.worker.run_due()
     [note] = [s for s in world.messenger.sent if s.conversation == "C1"]
     assert "Ann: in focus tot 10:30 aan het Q3-plan" in text_of(note.message)
+
+
+async def test_a_note_that_cant_be_posted_is_told_and_can_be_asked_for_again(world):
+    reply = await focus.focus_command(world.deps, person=world.ann, text="90")
+    session_id = int([b for b in buttons(reply) if b.action == "focus.tell_team"][0].value)
+    world.messenger.busy.add("C1")  # every post there is refused, for now
+    await focus.tell_team(world.deps, person=world.ann, session_id=session_id, channel_id="C1")
+    for _ in range(world.deps.settings.job_max_attempts):  # retried until the job gives up
+        await world.worker.run_due()
+        world.clock.advance(seconds=2)
+    assert [s for s in world.messenger.sent if s.conversation == "C1"] == []
+    [told] = world.messenger.dms("U1")
+    assert "couldn't post your focus note" in text_of(told.message)
+    assert [b.value for b in buttons(told.message) if b.action == "focus.tell_team"] == [str(session_id)]
+
+    world.messenger.busy.clear()  # the person added the app to the channel and asks again
+    await focus.tell_team(world.deps, person=world.ann, session_id=session_id, channel_id="C1")
+    await world.worker.run_due()
+    assert len([s for s in world.messenger.sent if s.conversation == "C1"]) == 1
 
 
 async def test_reminders_wait_for_the_end_of_focus(world):

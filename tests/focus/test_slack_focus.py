@@ -182,6 +182,45 @@ async def test_tokens_revoked_drops_only_the_listed_user(server):
     assert left == ["U3"]
 
 
+@pytest.mark.parametrize("status, times", [
+    (503, 3),  # as many as slack_sdk retries on its own, and one more: the job's retry posts it
+    (429, 4),
+])
+async def test_tell_my_team_survives_a_slack_hiccup_and_posts_once(server, status, times):
+    slack, topic = server.slack, f"the note after a {status}"
+    reply = await focus(server, "U3", f"60 {topic}")
+    session = button(reply, "focus.tell_team")["value"]
+    slack.close_views("U3")
+    status_code, _ = await server.post(slack_requests.block_action(
+        "focus.tell_team", session, user_id="U3", channel_id="C1", trigger_id=slack.new_trigger_id("U3")))
+    assert status_code == 200
+    [form] = await slack.wait_for(lambda: slack.open_views("U3"))
+    assert form["callback_id"] == "focus.tell_form"
+    failed_before = len([c for c in slack.calls_to("chat.postMessage") if c.status == status])
+    slack.fail_next("chat.postMessage", status=status, retry_after=1 if status == 429 else None, times=times)
+    before = len(slack.ephemerals)
+    status_code, _ = await server.post(slack_requests.view_submission(submission(form, {"channel": "C1"}),
+                                                                      user_id="U3"))
+    assert status_code == 200
+    await slack.wait_for(lambda: len(slack.ephemerals) > before)
+    assert "I'll post a note in that channel" in texts(slack.ephemerals[-1])
+
+    def notes():
+        return [m for m in slack.messages("C1") if topic in texts(m)]
+
+    [note] = await slack.wait_for(notes, timeout=30)
+    assert texts(note).startswith("Chris: in focus until")
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.status == status]) - failed_before == times
+    for _ in range(100):  # the job is marked done just after the post; then nothing more can come
+        async with server.db.transaction() as conn:
+            state = (await conn.execute(sa.select(jobs.c.status).where(
+                jobs.c.key == f"focus.note:{session}:C1"))).scalar_one()
+        if state == queue.DONE:
+            break
+        await asyncio.sleep(0.05)
+    assert state == queue.DONE and len(notes()) == 1
+
+
 async def test_meeting_check_to_a_verdict_and_a_prefilled_share_modal(server):
     slack = server.slack
     status, _ = await server.post(slack_requests.slash_command(
