@@ -106,7 +106,8 @@ async def notify(deps: Deps, client: AsyncWebClient, body: dict, message_id: str
 
 
 def register_platform_events(app: AsyncApp, deps: Deps) -> None:
-    """Redelivered events have their effect once; an uninstall stops all work for that workspace."""
+    """Redelivered events have their effect once; an uninstall stops all work for that workspace until
+    it uses the app again."""
 
     @app.middleware
     async def once_per_event(body, next):
@@ -116,6 +117,15 @@ def register_platform_events(app: AsyncApp, deps: Deps) -> None:
             if not await events.first_sighting(deps, event_id[:128]):
                 log.info("event %s arrived again; it was handled the first time", event_id[:128])
                 return BoltResponse(status=200, body="")
+        await next()
+
+    @app.middleware
+    async def workspace_back(body, next):
+        """Any request from a workspace except its uninstall (and the token revocations Slack sends with
+        it) means the app is installed there: its jobs may run again."""
+        workspace = workspace_of(body) if isinstance(body, dict) else None
+        if workspace is not None and _get(body, "event", "type") not in ("app_uninstalled", "tokens_revoked"):
+            await events.workspace_seen(deps, workspace)
         await next()
 
     @app.event("app_uninstalled")

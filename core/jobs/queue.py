@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.persistence.db import upsert
-from core.persistence.tables import jobs
+from core.persistence.tables import jobs, workspaces
 
 PENDING, DONE, DEAD, CANCELLED = "pending", "done", "dead", "cancelled"
 
@@ -72,17 +72,19 @@ async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, 
                            .on_conflict_do_nothing(index_elements=[jobs.c.key]))
 
 
+def _free(now: datetime):
+    """Pending, due, and held by nobody (or by a worker whose lease ran out: it died)."""
+    return sa.and_(jobs.c.status == PENDING, jobs.c.due_at <= now,
+                   sa.or_(jobs.c.locked_until.is_(None), jobs.c.locked_until < now))
+
+
 async def claim(conn: AsyncConnection, *, worker: str, now: datetime, lease: float, limit: int,
                 kinds: tuple[str, ...] | None = None) -> list[Job]:
     """Take up to `limit` due jobs for `lease` seconds. A row whose lease expired (its worker died)
-    is due again. Returns what this worker now holds."""
-    due = (
-        sa.select(jobs.c.id)
-        .where(jobs.c.status == PENDING, jobs.c.due_at <= now,
-               sa.or_(jobs.c.locked_until.is_(None), jobs.c.locked_until < now))
-        .order_by(jobs.c.due_at, jobs.c.id)
-        .limit(limit)
-    )
+    is due again. Returns what this worker now holds. Due jobs of a workspace the app was removed
+    from are cancelled instead, whenever they were queued."""
+    await _cancel_uninstalled(conn, now)
+    due = sa.select(jobs.c.id).where(_free(now)).order_by(jobs.c.due_at, jobs.c.id).limit(limit)
     if kinds:
         due = due.where(jobs.c.kind.in_(kinds))
     if conn.dialect.name == "postgresql":
@@ -97,6 +99,17 @@ async def claim(conn: AsyncConnection, *, worker: str, now: datetime, lease: flo
     )
     rows = (await conn.execute(statement)).all()
     return [Job(*row) for row in rows]
+
+
+async def _cancel_uninstalled(conn: AsyncConnection, now: datetime) -> None:
+    """The one place that keeps work away from an uninstalled workspace: uninstalling cancels what is
+    pending then, and this catches what a handler still running at that moment queued afterwards."""
+    gone = sa.select(workspaces.c.id).where(workspaces.c.uninstalled_at.is_not(None))
+    rows = sa.select(jobs.c.id).where(_free(now), jobs.c.workspace_id.in_(gone))
+    if conn.dialect.name == "postgresql":
+        rows = rows.with_for_update(skip_locked=True)
+    await conn.execute(sa.update(jobs).where(jobs.c.id.in_(rows.scalar_subquery()))
+                       .values(status=CANCELLED, finished_at=now, locked_by=None, locked_until=None))
 
 
 async def renew(conn: AsyncConnection, ids: list[int], *, worker: str, until: datetime) -> None:

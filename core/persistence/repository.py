@@ -90,6 +90,22 @@ async def get_workspace(conn: AsyncConnection, workspace_id: int) -> WorkspaceRo
     return _workspace(row)
 
 
+async def mark_uninstalled(conn: AsyncConnection, workspace_id: int, now: datetime) -> None:
+    """Remember when the app was removed (the first time: a repeated event keeps the date)."""
+    await conn.execute(sa.update(workspaces).where(workspaces.c.id == workspace_id,
+                                                   workspaces.c.uninstalled_at.is_(None)).values(uninstalled_at=now))
+
+
+async def mark_back(conn: AsyncConnection, ref: WorkspaceRef) -> bool:
+    """The workspace uses the app again: forget its uninstall. True when it had one. Reads first, so
+    the usual case (never uninstalled) writes nothing."""
+    where = (workspaces.c.platform == ref.platform, workspaces.c.external_id == ref.id,
+             workspaces.c.uninstalled_at.is_not(None))
+    if (await conn.execute(sa.select(workspaces.c.id).where(*where))).first() is None:
+        return False
+    return (await conn.execute(sa.update(workspaces).where(*where).values(uninstalled_at=None))).rowcount == 1
+
+
 def _workspace(row) -> WorkspaceRow:
     return WorkspaceRow(row.id, WorkspaceRef(row.platform, row.external_id), row.name, row.locale, row.tz)
 

@@ -49,6 +49,9 @@ workspaces = sa.Table(
     sa.Column("locale", sa.String(16)),
     sa.Column("tz", sa.String(64)),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Set when the app was removed from the workspace, cleared when it is back: meanwhile no job of the
+    # workspace runs (core/jobs cancels them), and the retention sweep deletes it once old enough.
+    sa.Column("uninstalled_at", UTCDateTime),
     sa.UniqueConstraint("platform", "external_id", name="uq_workspaces_platform_external_id"),
 )
 

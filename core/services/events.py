@@ -1,4 +1,4 @@
-"""Platform events that are not a person's request: redeliveries and uninstalls."""
+"""Platform events that are not a person's request: redeliveries, uninstalls and coming back."""
 
 from __future__ import annotations
 
@@ -20,11 +20,24 @@ async def first_sighting(deps: Deps, event_id: str) -> bool:
 
 
 async def workspace_uninstalled(deps: Deps, workspace: WorkspaceRef) -> int:
-    """The app was removed from a workspace: nothing more may be sent there, so its pending jobs are
-    cancelled. Other workspaces are untouched; a second delivery cancels nothing more."""
+    """The app was removed from a workspace: nothing more may be sent there. Its pending jobs are
+    cancelled now, and the workspace is marked uninstalled, so the job queue also cancels whatever a
+    handler that was running at this moment queues afterwards. Its data stays until the retention
+    sweep deletes it (`UNMEET_RETENTION_DAYS` after the uninstall). Other workspaces are untouched; a
+    second delivery cancels nothing more and keeps the first date."""
     now = deps.clock.now()
     async with deps.db.transaction() as conn:
         workspace_id = await repo.ensure_workspace(conn, workspace, now=now)
+        await repo.mark_uninstalled(conn, workspace_id, now)
         cancelled = await queue.cancel(conn, workspace_id=workspace_id, now=now)
     log.info("%s workspace %s uninstalled: %d pending job(s) cancelled", workspace.platform, workspace.id, cancelled)
     return cancelled
+
+
+async def workspace_seen(deps: Deps, workspace: WorkspaceRef) -> None:
+    """A request from the workspace (a command, a click, an event other than the uninstall itself, a
+    new install): the app is there again, so its jobs may run again."""
+    async with deps.db.transaction() as conn:
+        back = await repo.mark_back(conn, workspace)
+    if back:
+        log.info("%s workspace %s uses the app again", workspace.platform, workspace.id)

@@ -1,4 +1,4 @@
-"""Events delivered twice, an uninstall, and how `unmeet serve` starts (reliability.md 3, 4, 5)."""
+"""Events delivered twice, an uninstall and coming back, and how `unmeet serve` starts (reliability.md 3, 4, 5)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from core.domain.refs import WorkspaceRef
 from core.jobs import queue
 from core.persistence import repository as repo
-from core.persistence.tables import jobs
+from core.persistence.tables import jobs, workspaces
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack_app.conftest import BOT_TOKEN, ROOT, free_port, server_env, start_server, stop_server
@@ -75,6 +75,32 @@ async def test_uninstall_cancels_that_workspaces_jobs_once_even_when_redelivered
     assert await pending(server, "T2") == 1
     await asyncio.sleep(0.3)
     assert server.log().count("workspace T1 uninstalled") == 1, server.log()
+
+
+async def uninstalled(server, workspace: str) -> bool:
+    async with server.db.transaction() as conn:
+        return (await conn.execute(sa.select(workspaces.c.uninstalled_at).where(
+            workspaces.c.external_id == workspace))).scalar_one_or_none() is not None
+
+
+async def test_an_uninstalled_workspace_is_back_with_its_next_request(server):
+    status, _ = await server.post(slack_requests.event({"type": "app_uninstalled"}, "EvUninstall2"))
+    assert status == 200
+    for _ in range(100):
+        if await uninstalled(server, "T1"):
+            break
+        await asyncio.sleep(0.05)
+    assert await uninstalled(server, "T1") and not await uninstalled(server, "T2")
+    # the token revocations Slack sends along with an uninstall don't count as being back
+    revoked = {"type": "tokens_revoked", "tokens": {"oauth": ["U1"], "bot": []}}
+    assert (await server.post(slack_requests.event(revoked, "EvRevoked2")))[0] == 200
+    await asyncio.sleep(0.3)
+    assert await uninstalled(server, "T1")
+    # someone using the app there does (as does a new install): its jobs run again
+    status, _ = await server.post(slack_requests.slash_command("/unmeet", "help"))
+    assert status == 200
+    assert not await uninstalled(server, "T1")
+    assert "slack workspace T1 uses the app again" in server.log()
 
 
 async def run_serve(env: dict[str, str], *, wait_for_health: bool) -> tuple[int | None, str]:
