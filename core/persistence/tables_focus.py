@@ -57,12 +57,13 @@ user_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
-# One-time `state` values of the "Connect" OAuth flow: the callback must bring one back.
+# One-time `state` values of the OAuth flows: the callback must bring one back. A focus "Connect"
+# state names the person; an "Add to Slack" install state has none (member_id NULL).
 oauth_states = sa.Table(
     "oauth_states",
     metadata,
     sa.Column("state", sa.String(64), primary_key=True),
-    sa.Column("member_id", sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("member_id", sa.ForeignKey("members.id", ondelete="CASCADE")),
     sa.Column("expires_at", UTCDateTime, nullable=False),
 )
 
