@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
-from core.domain.refs import ChannelRef, PersonRef, Posted
+from core.domain.refs import ChannelRef, PersonRef, Posted, WorkspaceRef
 from core.domain.summary import SummaryInput, SummaryResult
 from core.messages.model import Message
 
@@ -86,7 +86,9 @@ class Messenger(Protocol):
         self, channel: ChannelRef, message: Message, *, thread: str | None = None, key: str | None = None
     ) -> Posted: ...
 
-    async def update(self, posted: Posted, message: Message) -> None: ...
+    async def update(self, posted: Posted, message: Message, *, workspace: WorkspaceRef) -> None:
+        """Replace a posted message; `workspace` says whose (Slack: which installation's token)."""
+        ...
 
     async def send_dm(self, person: PersonRef, message: Message, *, key: str | None = None) -> Posted: ...
 

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.domain.refs import ChannelRef, PersonRef, Posted
+from core.domain.refs import ChannelRef, PersonRef, Posted, WorkspaceRef
 from core.messages.model import File, Message
 from core.ports import Person, RetryLater, Unreachable
 from slack_app import render
@@ -127,7 +127,7 @@ class SlackMessenger:
         except Exception:  # noqa: BLE001 - see above: the message stands without its file
             log.warning("could not upload %s to %s", file.name, channel, exc_info=True)
 
-    async def permalink(self, posted: Posted) -> str | None:
+    async def permalink(self, posted: Posted, *, workspace: WorkspaceRef) -> str | None:
         """A link to a posted message (the digest links each round's thread)."""
         async with slack_errors():
             response = await self.client.chat_getPermalink(channel=posted.conversation, message_ts=posted.id)
@@ -139,7 +139,7 @@ class SlackMessenger:
             await self.client.views_publish(user_id=person.id, view={
                 "type": "home", "blocks": render.blocks(view.blocks, HOME_BLOCKS_MAX)})
 
-    async def update(self, posted: Posted, message: Message) -> None:
+    async def update(self, posted: Posted, message: Message, *, workspace: WorkspaceRef) -> None:
         async with slack_errors():
             await self.client.chat_update(channel=posted.conversation, ts=posted.id, **render.message(message))
 

@@ -29,7 +29,7 @@ from botbuilder.schema import (Activity, ActivityTypes, Attachment, ChannelAccou
                                ConversationReference, ErrorResponseException)
 from msrest.exceptions import ClientRequestError
 
-from core.domain.refs import ChannelRef, PersonRef, Posted
+from core.domain.refs import ChannelRef, PersonRef, Posted, WorkspaceRef
 from core.jobs.worker import Permanent
 from core.messages.model import Message
 from core.persistence import repository as repo
@@ -220,7 +220,7 @@ class TeamsMessenger:
             raise self._failed(error) from error
         return Posted(channel.id, f"{thread}/{activity_id}" if thread else activity_id)
 
-    async def update(self, posted: Posted, message: Message) -> None:
+    async def update(self, posted: Posted, message: Message, *, workspace: WorkspaceRef) -> None:
         await self.update_card(posted, message_card(message), summary=message.fallback)
 
     async def update_card(self, posted: Posted, card: dict, *, summary: str = "") -> None:

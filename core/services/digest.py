@@ -78,7 +78,7 @@ async def _links(deps: Deps, digest: Digest) -> dict[int, str]:
     for line in {line.id: line for line in digest.opened + digest.closed + digest.coming}.values():
         if line.post is not None:
             try:
-                url = await permalink(line.post)
+                url = await permalink(line.post, workspace=digest.channel.workspace)
             except Exception:  # noqa: BLE001 - a missing link must not stop the digest
                 log.warning("no permalink for round %s", line.id, exc_info=True)
                 url = None

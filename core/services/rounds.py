@@ -430,7 +430,7 @@ async def post_answer(deps: Deps, job: Job) -> None:
     message = views.answer_reply(t, round_, name, answer.texts)
     if to_author:
         if answer.reply is not None:
-            await messenger.update(answer.reply, message)
+            await messenger.update(answer.reply, message, workspace=round_.workspace.ref)
             return
         posted = await _deliver(deps, job, round_.author, message)
         if posted is None:
@@ -439,7 +439,7 @@ async def post_answer(deps: Deps, job: Job) -> None:
         if round_.post is None:
             raise RetryLater("the round is not posted yet", seconds=5)
         if answer.reply is not None and answer.reply.conversation == round_.post.conversation:
-            await messenger.update(answer.reply, message)
+            await messenger.update(answer.reply, message, workspace=round_.workspace.ref)
         else:
             posted = await _deliver(deps, job, round_.channel, message, thread=round_.post.id)
             async with deps.db.transaction() as conn:
@@ -551,7 +551,8 @@ async def _quotes_linked(deps: Deps, round_: RoundRow, summary: SummaryResult,
     quoted = sorted(quoted & replies.keys())
     if permalink is None or not quoted:
         return summary
-    found = await asyncio.gather(*(permalink(replies[i]) for i in quoted), return_exceptions=True)
+    found = await asyncio.gather(*(permalink(replies[i], workspace=round_.workspace.ref) for i in quoted),
+                                 return_exceptions=True)
     links = {i: url for i, url in zip(quoted, found) if isinstance(url, str)}
     if len(links) < len(quoted):
         log.warning("round %s: %d of %d quote links missing", round_.id, len(quoted) - len(links), len(quoted))
@@ -569,7 +570,8 @@ async def mark_closed(deps: Deps, job: Job) -> None:
     if round_.post is None:
         raise RetryLater("the round is not posted yet", seconds=5)
     await deps.messenger(round_.workspace.ref.platform).update(
-        round_.post, views.round_post(_round_translator(deps, round_), round_, closed=True))
+        round_.post, views.round_post(_round_translator(deps, round_), round_, closed=True),
+        workspace=round_.workspace.ref)
 
 
 ROUND_JOBS = {

@@ -54,7 +54,7 @@ class FakeMessenger:
             raise RetryLater("rate limited", seconds=1)
         return self._record(channel.id, message, thread, key)
 
-    async def update(self, posted: Posted, message: Message) -> None:
+    async def update(self, posted: Posted, message: Message, *, workspace) -> None:
         self.updates.append(Sent(posted.conversation, posted.id, message))
 
     async def send_dm(self, person: PersonRef, message: Message, *, key=None) -> Posted:
