@@ -27,9 +27,9 @@ class Settings(BaseSettings):
     slack_app_token: str = ""  # xapp-…: when set, Socket Mode
     slack_api_url: str = "https://slack.com/api/"
     slack_rate_scale: float = 1.0  # multiplies the client's pacing of Slack's rate tiers (see slack_app/pacing.py)
-    # The app's OAuth client, for the focus-time "Connect" (each person's own token). Not named
-    # SLACK_CLIENT_ID/SECRET: with those in the environment Bolt switches to multi-workspace OAuth
-    # installs and ignores SLACK_BOT_TOKEN.
+    # The app's OAuth client: the focus-time "Connect" (each person's own token) and, without
+    # SLACK_BOT_TOKEN, "Add to Slack" installs into many workspaces (`slack_installs`). Not named
+    # SLACK_CLIENT_ID/SECRET: with those in the environment Bolt switches modes by itself.
     slack_client_id: str = Field("", validation_alias=AliasChoices("unmeet_slack_client_id"))
     slack_client_secret: str = Field("", validation_alias=AliasChoices("unmeet_slack_client_secret"))
 
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     port: int = 3978
     unmeet_dev_mode: bool = False  # allow Slack without a signing secret (never in production)
     unmeet_default_locale: str = "en"
-    unmeet_secret_key: str = ""  # encrypts user tokens at rest; derived from signing secret when empty
+    unmeet_secret_key: str = ""  # encrypts stored tokens (people's, bots'); derived from signing secret when empty
 
     # Jobs
     job_lease_seconds: float = 30.0
@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
+
+    @property
+    def slack_installs(self) -> bool:
+        """Many workspaces, each installing the app through OAuth, instead of one SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id and self.slack_client_secret and not self.slack_bot_token)
 
     @property
     def llm_configured(self) -> bool:

@@ -1,5 +1,6 @@
-"""The Slack adapter: one AsyncWebClient, one Bolt AsyncApp, the Messenger, and the HTTP route
-(or Socket Mode) that feeds Slack's requests to Bolt.
+"""The Slack adapter: the bots that speak for each workspace (one SLACK_BOT_TOKEN, or "Add to Slack"
+installs into many workspaces), one Bolt AsyncApp, the Messenger, and the HTTP routes (or Socket
+Mode) that feed Slack's requests to Bolt.
 
 Features plug in through `FEATURES`: each is `register(app: AsyncApp, deps: Deps)` adding Bolt
 listeners. The fallbacks for anything unclaimed are registered after them.
@@ -12,15 +13,12 @@ import logging
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
-                                                         AsyncRateLimitErrorRetryHandler,
-                                                         AsyncServerErrorRetryHandler)
 
 from core.services.deps import Deps
-from slack_app import digest, focus, llm, meetings, rounds
+from slack_app import digest, focus, installs, llm, meetings, rounds
+from slack_app.bots import SlackBots
 from slack_app.common import register_fallbacks, register_platform_events
 from slack_app.messenger import SlackMessenger
-from slack_app.pacing import PacedWebClient, SlackPacer
 
 log = logging.getLogger("unmeet.slack")
 
@@ -56,39 +54,34 @@ class SlackAdapter:
     def __init__(self, deps: Deps):
         settings = deps.settings
         self.settings = settings
-        # Calls are paced under Slack's rate tiers; slack_sdk retries the 429s that still happen (after
-        # Retry-After), and 5xx / dropped connections, before a job sees them.
-        self.client = PacedWebClient(
-            token=settings.slack_bot_token, base_url=settings.slack_api_url,
-            pacer=SlackPacer(settings.slack_rate_scale),
-            retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
-                            AsyncServerErrorRetryHandler(max_retry_count=2),
-                            AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
+        self.bots = SlackBots(deps)
         verify = bool(settings.slack_signing_secret)
         if not verify and not settings.socket_mode:
             if not settings.unmeet_dev_mode:
                 raise ValueError("SLACK_SIGNING_SECRET is empty: Slack requests can't be verified")
             log.warning("!!! UNMEET_DEV_MODE: Slack request signatures are NOT checked. Anyone who can reach "
                         "%s can act as any Slack user. Never run like this in production. !!!", EVENTS_PATH)
-        self.bolt = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret,
+        self.bolt = AsyncApp(client=self.bots.client, signing_secret=settings.slack_signing_secret,
                              request_verification_enabled=verify, process_before_response=False,
-                             logger=logging.getLogger("unmeet.slack.bolt"))
+                             logger=logging.getLogger("unmeet.slack.bolt"),
+                             **(installs.bolt_options(deps, self.bots) if self.bots.installs else {}))
         self.deps = deps
-        self.messenger = SlackMessenger(self.client)
-        register_platform_events(self.bolt, deps)
+        self.messenger = SlackMessenger(self.bots)
+        register_platform_events(self.bolt, deps, self.bots)
         for register in FEATURES:
             register(self.bolt, deps)
         register_fallbacks(self.bolt, deps)
 
     def add_routes(self, app: web.Application) -> None:
         """HTTP: `POST /slack/events` for commands, interactivity and events. Socket Mode (when
-        SLACK_APP_TOKEN is set): a background connection to Slack instead, no public URL needed."""
+        SLACK_APP_TOKEN is set): a background connection to Slack instead, no public URL needed. The
+        OAuth routes (focus "Connect", and "Add to Slack" installs) are served in both modes."""
         if self.settings.socket_mode:
             app.cleanup_ctx.append(self._socket_mode)
             log.info("Slack: Socket Mode (SLACK_APP_TOKEN is set); %s is not served", EVENTS_PATH)
         else:
             app.router.add_post(EVENTS_PATH, self.handle)
-        focus.add_routes(app, self.deps)  # the focus "Connect" OAuth callback, in both modes
+        installs.add_routes(app, self.deps, self.bolt)
 
     async def handle(self, request: web.Request) -> web.Response:
         try:

@@ -19,6 +19,7 @@ from core.services import events, focus
 from core.services.deps import Deps
 from core.services.rounds import known_person, person_translator
 from slack_app import render
+from slack_app.bots import SlackBots
 
 log = logging.getLogger("unmeet.slack")
 
@@ -105,7 +106,7 @@ async def notify(deps: Deps, client: AsyncWebClient, body: dict, message_id: str
     await show_notice(client, person, channel or channel_of(body), Notice(rich(t.gettext(message_id))))
 
 
-def register_platform_events(app: AsyncApp, deps: Deps) -> None:
+def register_platform_events(app: AsyncApp, deps: Deps, bots: SlackBots) -> None:
     """Redelivered events have their effect once; an uninstall stops all work for that workspace until
     it uses the app again."""
 
@@ -130,16 +131,22 @@ def register_platform_events(app: AsyncApp, deps: Deps) -> None:
 
     @app.event("app_uninstalled")
     async def uninstalled(body):
+        """The workspace's bot token is deleted (an installed workspace's; SLACK_BOT_TOKEN is the
+        operator's to remove) and its work stops; other workspaces are untouched."""
         workspace = workspace_of(body)
         if workspace is not None:
+            await bots.remove(workspace)
             await events.workspace_uninstalled(deps, workspace)
 
     @app.event("tokens_revoked")
     async def tokens_revoked(body):
-        """Only the listed people's own tokens (focus status, do-not-disturb) are dropped."""
+        """Only what is listed goes: the people's own tokens (focus status, do-not-disturb), and the
+        workspace's bot token when the bot is listed."""
         workspace = workspace_of(body)
         users = [u for u in _get(body, "event", "tokens", "oauth") or [] if slack_id(u)]
         log.info("tokens revoked in %s", body.get("team_id"))
+        if workspace is not None and _get(body, "event", "tokens", "bot"):
+            await bots.remove(workspace)
         if workspace is not None and users:
             await focus.drop_user_tokens(deps, workspace=workspace, user_ids=users)
 

@@ -1,5 +1,6 @@
 """Focus time on Slack: `/focus`, its buttons and forms, the "Connect" OAuth flow for the person's own
-token, and the StatusSetter that sets status and do-not-disturb with that token.
+token (its callback shares /slack/oauth_redirect with installs: slack_app/installs.py), and the
+StatusSetter that sets status and do-not-disturb with that token.
 
 Each listener translates the payload, calls one service in `core.services.focus` and renders the
 result. The user token is decrypted only in core's jobs and handed to `SlackStatusSetter` per call;
@@ -34,7 +35,6 @@ from slack_app.common import STALE_BUTTON, button_value, channel_of, notify, per
 log = logging.getLogger("unmeet.slack.focus")
 
 COMMAND = "/focus"
-OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 USER_SCOPES = "users.profile:write,dnd:write"
 # What Slack answers when the person's token no longer works (revoked, uninstalled, deactivated).
@@ -113,42 +113,43 @@ def _text(values: dict, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def html_page(body: str) -> str:
+    """A bare browser page (after an OAuth callback) around `body`, HTML the caller has escaped."""
+    return f"<!doctype html><meta charset=utf-8><title>unmeet</title>{body}"
+
+
 async def _page(deps: Deps, person: PersonRef | None, ok: bool, sentence: str | None = None) -> web.Response:
     """The browser page after the OAuth callback."""
     sentence = sentence or await focus.connect_failed_text(deps, person)
-    body = f"<!doctype html><meta charset=utf-8><title>unmeet</title><p>{html.escape(sentence)}</p>"
-    return web.Response(status=200 if ok else 400, text=body, content_type="text/html")
+    return web.Response(status=200 if ok else 400, text=html_page(f"<p>{html.escape(sentence)}</p>"),
+                        content_type="text/html")
 
 
-def add_routes(app: web.Application, deps: Deps) -> None:
-    """`GET /slack/oauth_redirect`: Slack sends the person back here after they allowed (or not) the
-    app to set their status. The `state` must be one we issued, unused and unexpired, or nothing
-    happens; the code is exchanged with `oauth.v2.access` and the token stored encrypted."""
-
-    async def oauth_redirect(request: web.Request) -> web.Response:
-        person = await focus.claim_connect_state(deps, request.query.get("state", ""))
-        code = request.query.get("code", "")
-        if person is None or not code:
-            log.info("focus connect refused: %s", "unknown state" if person is None else "no code")
-            return await _page(deps, person, False)
-        settings = deps.settings
-        try:
-            answer = await AsyncWebClient(base_url=settings.slack_api_url).oauth_v2_access(
-                client_id=settings.slack_client_id, client_secret=settings.slack_client_secret, code=code)
-        except SlackApiError as error:
-            log.warning("oauth.v2.access failed: %s", error.response.get("error"))
-            return await _page(deps, person, False)
-        authed = answer.get("authed_user") or {}
-        token = authed.get("access_token")
-        if (authed.get("id") != person.id or (answer.get("team") or {}).get("id") != person.workspace.id
-                or not isinstance(token, str) or not token):
-            log.warning("focus connect refused: the authorising user or workspace doesn't match the state")
-            return await _page(deps, person, False)
-        sentence = await focus.save_user_token(deps, person=person, token=token, scopes=str(authed.get("scope", "")))
-        log.info("focus connect: stored a user token for %s", person.id)
-        return await _page(deps, person, True, sentence)
-
-    app.router.add_get(OAUTH_REDIRECT_PATH, oauth_redirect)
+async def connect_callback(deps: Deps, request: web.Request) -> web.Response:
+    """Slack sends the person back to /slack/oauth_redirect after they allowed (or not) the app to set
+    their status. The `state` must be one we issued, unused and unexpired, or nothing happens; the code
+    is exchanged with `oauth.v2.access` and the token stored encrypted."""
+    person = await focus.claim_connect_state(deps, request.query.get("state", ""))
+    code = request.query.get("code", "")
+    if person is None or not code:
+        log.info("focus connect refused: %s", "unknown state" if person is None else "no code")
+        return await _page(deps, person, False)
+    settings = deps.settings
+    try:
+        answer = await AsyncWebClient(base_url=settings.slack_api_url).oauth_v2_access(
+            client_id=settings.slack_client_id, client_secret=settings.slack_client_secret, code=code)
+    except SlackApiError as error:
+        log.warning("oauth.v2.access failed: %s", error.response.get("error"))
+        return await _page(deps, person, False)
+    authed = answer.get("authed_user") or {}
+    token = authed.get("access_token")
+    if (authed.get("id") != person.id or (answer.get("team") or {}).get("id") != person.workspace.id
+            or not isinstance(token, str) or not token):
+        log.warning("focus connect refused: the authorising user or workspace doesn't match the state")
+        return await _page(deps, person, False)
+    sentence = await focus.save_user_token(deps, person=person, token=token, scopes=str(authed.get("scope", "")))
+    log.info("focus connect: stored a user token for %s", person.id)
+    return await _page(deps, person, True, sentence)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -1,4 +1,5 @@
-"""SlackMessenger: core's Messenger port on the Slack Web API (one shared AsyncWebClient).
+"""SlackMessenger: core's Messenger port on the Slack Web API, through the client of the workspace's
+bot (slack_app/bots.py: the one SLACK_BOT_TOKEN, or each installed workspace's own token).
 
 Rate limits are first handled inside slack_sdk (its retry handlers sleep `Retry-After` and try
 again); only when they give up does a 429 become `RetryLater`, so the job is retried later by the
@@ -18,6 +19,7 @@ from core.domain.refs import ChannelRef, PersonRef, Posted, WorkspaceRef
 from core.messages.model import File, Message
 from core.ports import Person, RetryLater, Unreachable
 from slack_app import render
+from slack_app.bots import BotClient, SlackBots
 
 log = logging.getLogger("unmeet.slack")
 
@@ -60,13 +62,17 @@ async def slack_errors(*, dm: bool = False):
 class SlackMessenger:
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient):
-        self.client = client
+    def __init__(self, bots: SlackBots):
+        self.bots = bots
         self._bot_user_id: str | None = None
 
+    async def _client(self, workspace: WorkspaceRef) -> AsyncWebClient:
+        return (await self.bots.bot(workspace)).client
+
     async def person(self, ref: PersonRef) -> Person:
+        client = await self._client(ref.workspace)
         async with slack_errors():
-            response = await self.client.users_info(user=ref.id, include_locale=True)
+            response = await client.users_info(user=ref.id, include_locale=True)
         user = response["user"]
         profile = user.get("profile") or {}
         name = user.get("real_name") or profile.get("real_name") or profile.get("display_name") or user.get("name")
@@ -74,26 +80,31 @@ class SlackMessenger:
                       deleted=bool(user.get("deleted")), locale=user.get("locale"), tz=user.get("tz"))
 
     async def member_count(self, channel: ChannelRef) -> int:
+        client = await self._client(channel.workspace)
         async with slack_errors():
-            response = await self.client.conversations_info(channel=channel.id, include_num_members=True)
+            response = await client.conversations_info(channel=channel.id, include_num_members=True)
         return int(response["channel"].get("num_members") or 0)
 
-    async def _own_user_id(self) -> str | None:
-        """The app's bot user, a member of every channel it posts in: never a recipient."""
+    async def _own_user_id(self, bot: BotClient) -> str | None:
+        """The app's bot user, a member of every channel it posts in: never a recipient. An installed
+        workspace's is stored with its install; SLACK_BOT_TOKEN's is asked once."""
+        if bot.user_id:
+            return bot.user_id
         if self._bot_user_id is None:
             async with slack_errors():
-                self._bot_user_id = (await self.client.auth_test()).get("user_id") or ""
+                self._bot_user_id = (await bot.client.auth_test()).get("user_id") or ""
         return self._bot_user_id or None
 
     async def channel_members(self, channel: ChannelRef) -> list[Person]:
         """Every member id, page by page. The listing says nothing about bots, except the app's own
         user and Slackbot; the rest are checked in the directory when their DM is due."""
-        own = await self._own_user_id()
+        bot = await self.bots.bot(channel.workspace)
+        own = await self._own_user_id(bot)
         ids: list[str] = []
         cursor = None
         while True:
             async with slack_errors():
-                response = await self.client.conversations_members(channel=channel.id, limit=MEMBERS_PAGE,
+                response = await bot.client.conversations_members(channel=channel.id, limit=MEMBERS_PAGE,
                                                                    cursor=cursor)
             ids += response.get("members") or []
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
@@ -107,62 +118,68 @@ class SlackMessenger:
 
     async def post(self, channel: ChannelRef, message: Message, *, thread: str | None = None,
                    key: str | None = None) -> Posted:
+        client = await self._client(channel.workspace)
         async with slack_errors():
-            response = await self.client.chat_postMessage(channel=channel.id, thread_ts=thread,
-                                                          metadata=self._metadata(key), **render.message(message))
+            response = await client.chat_postMessage(channel=channel.id, thread_ts=thread,
+                                                     metadata=self._metadata(key), **render.message(message))
         posted = Posted(response["channel"], response["ts"])
         for file in message.attachments:
-            await self._upload(posted.conversation, file, thread)
+            await self._upload(client, posted.conversation, file, thread)
         return posted
 
-    async def _upload(self, channel: str, file: File, thread: str | None) -> None:
+    @staticmethod
+    async def _upload(client: AsyncWebClient, channel: str, file: File, thread: str | None) -> None:
         """Share a file in the channel right after its message, with Slack's external upload flow
         (files.getUploadURLExternal, the upload, files.completeUploadExternal with channel_id). The
         message is already posted, so a failed upload is logged, not retried: a retry would post the
         message twice."""
         try:
-            await self.client.files_upload_v2(channel=channel, content=file.content, filename=file.name,
-                                              title=file.alt, alt_txt=file.alt, thread_ts=thread,
-                                              request_file_info=False)
+            await client.files_upload_v2(channel=channel, content=file.content, filename=file.name,
+                                         title=file.alt, alt_txt=file.alt, thread_ts=thread, request_file_info=False)
         except Exception:  # noqa: BLE001 - see above: the message stands without its file
             log.warning("could not upload %s to %s", file.name, channel, exc_info=True)
 
     async def permalink(self, posted: Posted, *, workspace: WorkspaceRef) -> str | None:
         """A link to a posted message (the digest links each round's thread)."""
+        client = await self._client(workspace)
         async with slack_errors():
-            response = await self.client.chat_getPermalink(channel=posted.conversation, message_ts=posted.id)
+            response = await client.chat_getPermalink(channel=posted.conversation, message_ts=posted.id)
         return response.get("permalink")
 
     async def publish_home(self, person: PersonRef, view: Message) -> None:
         """The person's App Home tab (views.publish)."""
+        client = await self._client(person.workspace)
         async with slack_errors(dm=True):
-            await self.client.views_publish(user_id=person.id, view={
+            await client.views_publish(user_id=person.id, view={
                 "type": "home", "blocks": render.blocks(view.blocks, HOME_BLOCKS_MAX)})
 
     async def update(self, posted: Posted, message: Message, *, workspace: WorkspaceRef) -> None:
+        client = await self._client(workspace)
         async with slack_errors():
-            await self.client.chat_update(channel=posted.conversation, ts=posted.id, **render.message(message))
+            await client.chat_update(channel=posted.conversation, ts=posted.id, **render.message(message))
 
     async def send_dm(self, person: PersonRef, message: Message, *, key: str | None = None) -> Posted:
+        client = await self._client(person.workspace)
         async with slack_errors(dm=True):
-            response = await self.client.chat_postMessage(channel=person.id, metadata=self._metadata(key),
-                                                          **render.message(message))
+            response = await client.chat_postMessage(channel=person.id, metadata=self._metadata(key),
+                                                     **render.message(message))
         return Posted(response["channel"], response["ts"])
 
     async def find_sent(self, where: ChannelRef | PersonRef, key: str, *, thread: str | None = None) -> Posted | None:
         """Look through the latest messages (one page: for apps outside the Marketplace Slack allows
         one history call a minute) for the one carrying this job key in its metadata."""
+        client = await self._client(where.workspace)
         async with slack_errors(dm=isinstance(where, PersonRef)):
             if isinstance(where, PersonRef):
-                channel = (await self.client.conversations_open(users=where.id))["channel"]["id"]
+                channel = (await client.conversations_open(users=where.id))["channel"]["id"]
             else:
                 channel = where.id
             if thread:
-                response = await self.client.conversations_replies(channel=channel, ts=thread, limit=100,
-                                                                   include_all_metadata=True)
+                response = await client.conversations_replies(channel=channel, ts=thread, limit=100,
+                                                              include_all_metadata=True)
             else:
-                response = await self.client.conversations_history(channel=channel, limit=100,
-                                                                   include_all_metadata=True)
+                response = await client.conversations_history(channel=channel, limit=100,
+                                                              include_all_metadata=True)
         for item in response.get("messages") or []:
             metadata = item.get("metadata") or {}
             if metadata.get("event_type") == OUTBOX_EVENT and (metadata.get("event_payload") or {}).get("key") == key:

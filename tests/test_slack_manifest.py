@@ -46,6 +46,18 @@ def test_least_privilege_scopes_and_events():
     assert {"app_uninstalled", "tokens_revoked"} <= set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
 
 
+def test_the_code_asks_for_the_manifests_scopes_and_comes_back_to_its_redirect_url():
+    """The manifest is where the scopes live, each with its reason; the copies the OAuth flows send to
+    Slack must not drift from it."""
+    from slack_app.focus import USER_SCOPES
+    from slack_app.installs import BOT_SCOPES, OAUTH_REDIRECT_PATH
+
+    scopes = MANIFEST["oauth_config"]["scopes"]
+    assert sorted(scopes["bot"]) == sorted(BOT_SCOPES)
+    assert sorted(scopes["user"]) == sorted(USER_SCOPES.split(","))
+    assert MANIFEST["oauth_config"]["redirect_urls"] == [f"https://YOUR-HOST{OAUTH_REDIRECT_PATH}"]
+
+
 def broken(change) -> dict:
     manifest = copy.deepcopy(MANIFEST)
     change(manifest)

@@ -39,12 +39,17 @@ def add_platforms(deps: Deps, app: web.Application | None) -> list[str]:
     Returns sentences about what is disabled and how to enable it."""
     settings = deps.settings
     notes = []
-    if settings.slack_bot_token:
+    if settings.slack_bot_token or settings.slack_installs:
+        credential = "SLACK_BOT_TOKEN" if settings.slack_bot_token else "UNMEET_SLACK_CLIENT_ID"
         if not settings.slack_signing_secret and not settings.socket_mode and not settings.unmeet_dev_mode:
             raise ConfigurationError(
-                "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is empty, so requests claiming to come from "
+                f"{credential} is set but SLACK_SIGNING_SECRET is empty, so requests claiming to come from "
                 "Slack could not be verified. Set SLACK_SIGNING_SECRET (Basic Information > App Credentials), "
                 "or SLACK_APP_TOKEN for Socket Mode.")
+        if settings.slack_installs and not (settings.unmeet_secret_key or settings.slack_signing_secret):
+            raise ConfigurationError(
+                "Installs into many workspaces store each workspace's bot token encrypted, but there is no key: "
+                "set UNMEET_SECRET_KEY.")
         from slack_app import SlackAdapter
 
         slack = SlackAdapter(deps)
@@ -53,7 +58,8 @@ def add_platforms(deps: Deps, app: web.Application | None) -> list[str]:
             slack.add_routes(app)
     else:
         notes.append("Slack is disabled: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
-                     "Socket Mode) to enable it. See README, 'Install into a Slack workspace'.")
+                     "Socket Mode) to enable it, or UNMEET_SLACK_CLIENT_ID and UNMEET_SLACK_CLIENT_SECRET to install "
+                     "it in many workspaces. See README, 'Install into a Slack workspace'.")
     # Teams: on with MICROSOFT_APP_ID (tokens checked); without it anonymous (local mode, for the Agents
     # Playground), which is only safe where nobody else can reach /api/messages.
     if settings.microsoft_app_id or settings.teams_local_mode or is_loopback(settings.host):

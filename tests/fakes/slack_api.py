@@ -296,6 +296,7 @@ class FakeSlackApi:
         self.views: dict[str, dict] = {}
         self.home_views: dict[str, dict] = {}
         self.files: dict[str, UploadedFile] = {}
+        self.responses: list[dict] = []  # what the app sent to a `response_url` (see ``response_url``)
         self.dnd_until: dict[str, float] = {}
 
         self._teams: dict[str, _Team] = {team_id: _Team(team_id, team_name, bot_user_id, bot_id)}
@@ -356,6 +357,7 @@ class FakeSlackApi:
         app = web.Application(client_max_size=5 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
+        app.router.add_post("/respond/{path:.*}", self._handle_response_url)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -435,6 +437,10 @@ class FakeSlackApi:
                        user_scope: str = "users.profile:write,dnd:write") -> None:
         """A one-time code that oauth.v2.access exchanges for ``user_token`` (user-OAuth flow)."""
         self._oauth_codes[code] = {"user_id": user_id, "token": user_token, "scope": user_scope}
+
+    def response_url(self, name: str = "command") -> str:
+        """A `response_url` for a request payload; what the app sends there lands in ``responses``."""
+        return f"{self.root_url}respond/{name}"
 
     def new_trigger_id(self, user_id: str = "U1") -> str:
         """Mint a trigger_id as Slack puts in an interaction payload: single use, 3 s to live."""
@@ -948,6 +954,12 @@ class FakeSlackApi:
         file = UploadedFile(self._new_id("F"), p["filename"], int(p["length"]))
         self.files[file.id] = file
         return {"upload_url": f"{self.root_url}upload/v1/{file.id}", "file_id": file.id}
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        self._changed.set()
+        self._changed = asyncio.Event()
+        return web.Response(text="ok")
 
     async def _handle_upload(self, request: web.Request) -> web.Response:
         file = self.files.get(request.match_info["file_id"])
