@@ -106,6 +106,7 @@ class Turn:
         self.person = PersonRef(self.workspace, (sender.id if sender else "") or "")
         self.name = (sender.name if sender else "") or ""
         self.team_id = _dig(data, "team", "id")
+        self.team_group = _dig(data, "team", "aadGroupId")  # sent with the install and other team events
         self.channel_id = _dig(data, "channel", "id") if self.team_id else None
         conversation = activity.conversation
         self.personal = bool(conversation and (conversation.conversation_type == "personal"
@@ -133,7 +134,8 @@ class Turn:
                     if external_id:
                         reference.conversation.id = external_id
                         await store.save_reference(conn, self.workspace, kind, external_id, serialise(reference),
-                                                   now=now, team_id=self.team_id)
+                                                   now=now, team_id=self.team_id,
+                                                   aad_group_id=self.team_group if kind == store.TEAM else None)
 
     # --- answering ---------------------------------------------------------------------------------
     async def reply(self, card: dict, summary: str = "") -> str:
@@ -268,7 +270,8 @@ class UnmeetBot(TeamsActivityHandler):
                 reference.conversation.id = turn.team_id
                 for kind in (store.TEAM, store.CHANNEL):  # the General channel's id is the team id
                     await store.save_reference(conn, turn.workspace, kind, turn.team_id, serialise(reference),
-                                               now=now, team_id=turn.team_id)
+                                               now=now, team_id=turn.team_id,
+                                               aad_group_id=turn.team_group if kind == store.TEAM else None)
                 if turn.person.id and any(m.id == bot_id for m in activity.members_added or []):
                     await store.save_reference(conn, turn.workspace, store.INSTALL, turn.team_id,
                                                serialise(reference), now=now, team_id=turn.team_id)

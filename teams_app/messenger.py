@@ -12,6 +12,9 @@
   can't succeed by retrying: `Permanent`.
 - `find_sent` returns None: Teams has no cheap way to look up a message by our key, so after a
   crash mid-send a message may arrive twice (core asks only for recovered jobs).
+- `permalink` builds Teams' deep link to a channel message from stored facts (no request): the
+  channel, the message and its thread's root, the tenant, and the team's Microsoft 365 group id,
+  which Teams sends with the app's install in the team. Without that id there is no link.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import random
 from collections.abc import Awaitable, Callable
 from copy import deepcopy
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -46,6 +50,7 @@ INLINE_ATTEMPTS = 4
 INLINE_WAIT_MAX = 10.0  # longer waits go back to the job queue instead of holding a worker slot
 PAGE_SIZE = 500  # the most Teams returns per page
 BLOCKED, NO_CHAT = "blocked", "no_chat"  # reasons core records for people who can't be reached
+DEEP_LINK = "https://teams.microsoft.com/l/message"
 
 
 def card_activity(card: dict, summary: str = "", **fields) -> Activity:
@@ -300,3 +305,14 @@ class TeamsMessenger:
 
     async def find_sent(self, where: ChannelRef | PersonRef, key: str, *, thread: str | None = None) -> Posted | None:
         return None
+
+    async def permalink(self, posted: Posted, *, workspace: WorkspaceRef) -> str | None:
+        """https://teams.microsoft.com/l/message/{channel}/{message}?tenantId=…&groupId=…&parentMessageId=…
+        (the form Microsoft documents for a channel conversation); None while the group id is unknown."""
+        root, _, message = posted.id.rpartition("/")
+        async with self.deps.db.transaction() as conn:
+            group = await store.team_group(conn, workspace, posted.conversation)
+        if not group:
+            return None
+        query = urlencode({"tenantId": workspace.id, "groupId": group, "parentMessageId": root or message})
+        return f"{DEEP_LINK}/{quote(posted.conversation, safe=':@')}/{quote(message, safe='')}?{query}"

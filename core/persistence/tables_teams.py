@@ -24,6 +24,7 @@ teams_conversations = sa.Table(
     sa.Column("external_id", sa.String(255), nullable=False),
     sa.Column("conversation_id", sa.String(255), nullable=False),  # where messages go: a:…, 19:…
     sa.Column("team_id", sa.String(255)),  # for channels: the team whose roster is the audience
+    sa.Column("aad_group_id", sa.String(64)),  # for teams: its Microsoft 365 group, which deep links name
     sa.Column("reference", sa.JSON, nullable=False),  # botbuilder ConversationReference, serialised
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("workspace_id", "kind", "external_id",

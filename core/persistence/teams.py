@@ -31,6 +31,7 @@ class StoredReference:
     conversation_id: str
     reference: dict
     team_id: str | None
+    aad_group_id: str | None = None
 
 
 def _select():
@@ -40,15 +41,18 @@ def _select():
 
 
 def _stored(row) -> StoredReference:
-    return StoredReference(row.tenant, row.kind, row.external_id, row.conversation_id, row.reference, row.team_id)
+    return StoredReference(row.tenant, row.kind, row.external_id, row.conversation_id, row.reference, row.team_id,
+                           row.aad_group_id)
 
 
 async def save_reference(conn: AsyncConnection, workspace: WorkspaceRef, kind: str, external_id: str,
-                         reference: dict, *, now: datetime, team_id: str | None = None) -> None:
-    """Insert or refresh a reference (service URLs and conversation ids can change; the newest wins)."""
+                         reference: dict, *, now: datetime, team_id: str | None = None,
+                         aad_group_id: str | None = None) -> None:
+    """Insert or refresh a reference (service URLs and conversation ids can change; the newest wins).
+    A team id or group id not given keeps the one stored."""
     workspace_id = await repo.ensure_workspace(conn, workspace, now=now)
-    values = {"reference": reference, "conversation_id": reference["conversation"]["id"], "updated_at": now,
-              **({"team_id": team_id} if team_id else {})}
+    values = {"reference": reference, "conversation_id": reference["conversation"]["id"], "updated_at": now}
+    values.update({k: v for k, v in {"team_id": team_id, "aad_group_id": aad_group_id}.items() if v})
     statement = upsert(conn, teams_conversations).values(workspace_id=workspace_id, kind=kind,
                                                          external_id=external_id, **values)
     await conn.execute(statement.on_conflict_do_update(index_elements=["workspace_id", "kind", "external_id"],
@@ -61,6 +65,15 @@ async def get_reference(conn: AsyncConnection, workspace: WorkspaceRef, kind: st
         workspaces.c.external_id == workspace.id, teams_conversations.c.kind == kind,
         teams_conversations.c.external_id == external_id))).one_or_none()
     return None if row is None else _stored(row)
+
+
+async def team_group(conn: AsyncConnection, workspace: WorkspaceRef, channel_id: str) -> str | None:
+    """The Microsoft 365 group id of the team a channel is in, if Teams has told the bot (it comes with
+    the app's install in the team and other team events)."""
+    channel = (await get_reference(conn, workspace, CHANNEL, channel_id)
+               or await get_reference(conn, workspace, TEAM, channel_id))
+    team = channel and await get_reference(conn, workspace, TEAM, channel.team_id or channel.external_id)
+    return team.aad_group_id if team else None
 
 
 async def find_by_conversation(conn: AsyncConnection, conversation_id: str) -> StoredReference | None:

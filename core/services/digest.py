@@ -70,7 +70,8 @@ async def build_digest(conn: AsyncConnection, context: ChannelContext, week: Wee
 
 
 async def _links(deps: Deps, digest: Digest) -> dict[int, str]:
-    """Thread links where the platform can give them (Slack: chat.getPermalink); none otherwise."""
+    """Thread links where the platform can give them (Slack: chat.getPermalink; Teams: a deep link from
+    what the bot stored about the team); none otherwise."""
     permalink = getattr(deps.messenger(digest.channel.workspace.platform), "permalink", None)
     if permalink is None:
         return {}

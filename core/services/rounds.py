@@ -542,7 +542,7 @@ async def post_summary(deps: Deps, job: Job) -> None:
 async def _quotes_linked(deps: Deps, round_: RoundRow, summary: SummaryResult,
                          answers: list[AnswerRow]) -> SummaryResult:
     """Each quote links to the thread reply it comes from, where the platform can give a link (Slack's
-    permalink; Teams can't): one call per quoted answer, made when the summary is posted. A link that
+    permalink, Teams' deep link): one per quoted answer, made when the summary is posted. A link that
     can't be had is left out; it never holds the summary back."""
     permalink = getattr(deps.messenger(round_.workspace.ref.platform), "permalink", None)
     replies = {a.id: a.reply for a in answers if a.reply is not None}

@@ -2,7 +2,8 @@
 loopback fake Bot Connector, and `unmeet jobs run-due --now …` standing at the digest time.
 
 Ann added the app to the team (so she manages its channels' settings), Eva is in TEAMS_ADMINS,
-Bob and Cem are members. One open round in the channel, answered by Bob only.
+Bob and Cem are members. One open round in the channel, answered by Bob only. A second team added the
+app before the bot stored teams' group ids (its install came without one): one round there too.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import pytest_asyncio
 from tests.digest.seed import World
 from tests.fakes.bot_connector import DEFAULT_TENANT_ID, FakeBotConnector
 from tests.fakes.cards import assert_valid_card
-from tests.fakes.teams_activities import (CHANNEL_ID, TEAM_ID, bot_added_to_team, card_submit, channel_message,
-                                          personal_conversation_id, personal_message)
+from tests.fakes.teams_activities import (CHANNEL_ID, TEAM_AAD_GROUP_ID, TEAM_ID, bot_added_to_team, card_submit,
+                                          channel_message, personal_conversation_id, personal_message)
 from tests.teams_app.conftest import ANN, BOB, CEM, DIRK, EVA, card_of, card_text, inputs, start, stop, submit_data
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -27,6 +28,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 BRUSSELS = ZoneInfo("Europe/Brussels")
 NOW = datetime.now(timezone.utc)
 TITLE = "Deep work in a noisy office"
+POST_ID = "1700000000123"  # the round's post in the channel
+OTHER_TEAM = "19:team-other-0002@thread.tacv2"
+OTHER_TITLE = "Quiet hours"
 
 
 def next_digest_time(now: datetime) -> datetime:
@@ -43,7 +47,10 @@ async def seed(world) -> None:
         place = await World(conn, platform="teams", team=DEFAULT_TENANT_ID, channel=CHANNEL_ID, now=NOW).setup()
         bob, cem, dirk = [await place.member(p.id, p.name) for p in (BOB, CEM, DIRK)]
         await place.round(TITLE, created=NOW - timedelta(minutes=1), deadline=NOW + timedelta(days=10),
-                          asked=[bob, cem, dirk], answered={bob: NOW - timedelta(minutes=1)})
+                          asked=[bob, cem, dirk], answered={bob: NOW - timedelta(minutes=1)}, post=POST_ID)
+        other = await World(conn, platform="teams", team=DEFAULT_TENANT_ID, channel=OTHER_TEAM, now=NOW).setup()
+        await other.round(OTHER_TITLE, created=NOW - timedelta(minutes=1), deadline=NOW + timedelta(days=10),
+                          asked=[dirk], post=POST_ID)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -51,10 +58,14 @@ async def world(module_database_url, tmp_path_factory):
     async with FakeBotConnector(speedup=20) as connector:
         connector.add_team(TEAM_ID, members=[p.member() for p in (ANN, BOB, CEM, DIRK, EVA)],
                            channels=[{"id": CHANNEL_ID, "name": "Reflections"}], name="Product team")
+        connector.add_team(OTHER_TEAM, members=[p.member() for p in (ANN, BOB)], name="Other team")
         running = await start(connector, module_database_url, tmp_path_factory.mktemp("logs"),
                               TEAMS_ADMINS=f"someone-else,{EVA.aad_object_id}")
         try:
             await running.send(bot_added_to_team(connector.service_url, added_by=ANN))
+            older_install = bot_added_to_team(connector.service_url, added_by=ANN, team_id=OTHER_TEAM)
+            del older_install["channelData"]["team"]["aadGroupId"]
+            await running.send(older_install)
             # The round was shared in the channel: the bot has been mentioned there, so it can post there.
             await running.send(channel_message(connector.service_url, "help", sender=ANN))
             await seed(running)
@@ -107,6 +118,10 @@ async def test_the_weekly_digest_arrives_in_the_channel_with_its_chart(world):
     assert_valid_card(card)
     shown = card_text(posted)
     assert "Weekly digest" in shown and TITLE in shown
+    # The title links to the round's post: Teams' deep link, with the group id the install brought.
+    link = (f"https://teams.microsoft.com/l/message/{CHANNEL_ID}/{POST_ID}?tenantId={DEFAULT_TENANT_ID}"
+            f"&groupId={TEAM_AAD_GROUP_ID}&parentMessageId={POST_ID}")
+    assert f"[{TITLE}]({link})" in shown
     assert CEM.name not in json.dumps(card) and DIRK.name not in json.dumps(card)  # no names of non-answerers
     [image] = [e for e in card["body"] if e["type"] == "Image"]
     assert image["url"].startswith("data:image/png;base64,") and image["altText"]
@@ -114,6 +129,9 @@ async def test_the_weekly_digest_arrives_in_the_channel_with_its_chart(world):
     assert len(json.dumps(posted)) < 28_000  # Teams' limit for a whole bot message
     await world.run_due(at + timedelta(hours=2))  # later that day: no second digest
     assert len(bc.activities(CHANNEL_ID)) == 1
+    # Where the team's group id isn't known, the title is shown as before, without a link.
+    [other] = bc.activities(OTHER_TEAM)
+    assert f"**{OTHER_TITLE}**" in card_text(other) and "teams.microsoft.com" not in card_text(other)
 
 
 async def test_digest_command_answers_only_the_asker(world):

@@ -90,6 +90,9 @@ async def test_the_whole_round(world):
     summary = bc.activities(replies_thread)[-1]
     assert "Summary of the round" in card_text(summary)
     assert "1 person answered" in card_text(summary)
+    # Its quote links to Bob's answer: Teams' deep link to a reply in the thread of the post.
+    assert f"/l/message/{CHANNEL_ID}/{reply['id']}?" in card_text(summary)
+    assert f"&parentMessageId={post['id']})" in card_text(summary)
     [closed_post] = posts(bc)
     assert "This round is closed" in card_text(closed_post) and "Answer" not in card_text(closed_post)
 
