@@ -16,6 +16,7 @@ from datetime import datetime
 from core.domain.refs import WorkspaceRef
 from core.persistence import installations as store
 from core.persistence import repository as repo
+from core.services import events
 from core.services.deps import Deps
 from core.services.focus import STATE_LIFETIME, decrypt_token, encrypt_token
 
@@ -38,7 +39,8 @@ class BotInstallation:
 
 
 async def save_installation(deps: Deps, installation: BotInstallation, *, workspace_name: str | None = None) -> None:
-    """Store (or replace, on a reinstall) a workspace's bot, its token encrypted."""
+    """Store (or replace, on a reinstall) a workspace's bot, its token encrypted. A workspace that had
+    removed the app is back: its jobs may run again."""
     now = deps.clock.now()
     async with deps.db.transaction() as conn:
         workspace_id = await repo.ensure_workspace(conn, installation.workspace, now=now, name=workspace_name)
@@ -48,6 +50,7 @@ async def save_installation(deps: Deps, installation: BotInstallation, *, worksp
             bot_token_encrypted=encrypt_token(deps.settings, installation.bot_token),
             bot_scopes=installation.bot_scopes, installer_id=installation.installer_id, installed_at=now)
     log.info("%s workspace %s installed the app", installation.workspace.platform, installation.workspace.id)
+    await events.workspace_seen(deps, installation.workspace)
 
 
 async def find_installation(deps: Deps, workspace: WorkspaceRef) -> BotInstallation | None:

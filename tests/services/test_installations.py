@@ -10,9 +10,10 @@ from core.bootstrap import build_deps
 from core.config import Settings
 from core.domain.refs import WorkspaceRef
 from core.persistence.db import Database
+from core.persistence.tables import workspaces
 from core.persistence.tables_installations import installations as table
 from core.ports import FixedClock
-from core.services import installations
+from core.services import events, installations
 from core.services.installations import BotInstallation
 
 A, B = WorkspaceRef("slack", "TA"), WorkspaceRef("slack", "TB")
@@ -45,6 +46,20 @@ async def test_tokens_are_encrypted_at_rest_and_found_per_workspace(deps):
     await installations.save_installation(deps, bot(A, "xoxb-a-2"))  # a reinstall replaces the token
     assert (await installations.find_installation(deps, A)).bot_token == "xoxb-a-2"
     assert await installations.find_installation(deps, WorkspaceRef("slack", "TX")) is None
+
+
+async def test_installing_again_after_an_uninstall_brings_the_workspace_back(deps):
+    await installations.save_installation(deps, bot(A, "xoxb-a"))
+    await events.workspace_uninstalled(deps, A)
+    assert await uninstalled_at(deps, A) is not None
+    await installations.save_installation(deps, bot(A, "xoxb-a-again"))
+    assert await uninstalled_at(deps, A) is None
+
+
+async def uninstalled_at(deps, workspace: WorkspaceRef):
+    async with deps.db.transaction() as conn:
+        return (await conn.execute(sa.select(workspaces.c.uninstalled_at).where(
+            workspaces.c.external_id == workspace.id))).scalar_one()
 
 
 async def test_removing_one_workspace_leaves_the_other_and_twice_is_the_same(deps):
