@@ -32,7 +32,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from core.domain.refs import WorkspaceRef
 from core.domain.text import N_
-from core.messages.i18n import translator
+from core.messages.i18n import Translator, translator
 from core.services import installations
 from core.services.deps import Deps
 from core.services.installations import INSTALL_STATE_PREFIX, BotInstallation
@@ -106,7 +106,7 @@ class StateStore(AsyncOAuthStateStore):
         return await installations.take_install_state(self.deps, state or "")
 
 
-def _browser_translator(deps: Deps, request: AsyncBoltRequest):
+def _browser_translator(deps: Deps, request: AsyncBoltRequest) -> Translator:
     """The installer isn't known yet: their browser's first language, else the default."""
     accepted = (request.headers.get("accept-language") or [""])[0]
     return translator(accepted.split(",")[0].split(";")[0].strip() or None, deps.settings.unmeet_default_locale)
