@@ -10,10 +10,14 @@ Point the app's `MICROSOFT_OPENID_METADATA_URL` at `keys.openid_url` and mint to
 
 Published keys: `CHANNEL_KID`, endorsed for Teams (`msteams`), and `OTHER_CHANNEL_KID`, endorsed only for
 Web Chat. `token(..., kid="x", signing_key=new_key())` signs with a key nobody published.
+
+A slow or late key server: `FakeBotFrameworkKeys(delay=2)` waits before each answer (`fetches` counts the
+key sets served); `FakeBotFrameworkKeys(port=p)` listens on a port chosen beforehand, to start it after the app.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -33,8 +37,11 @@ def new_key() -> rsa.RSAPrivateKey:
 
 
 class FakeBotFrameworkKeys:
-    def __init__(self) -> None:
+    def __init__(self, *, delay: float = 0, port: int = 0) -> None:
         self.keys = {CHANNEL_KID: (new_key(), ["msteams"]), OTHER_CHANNEL_KID: (new_key(), ["webchat"])}
+        self.delay = delay
+        self.port = port
+        self.fetches = 0
         self._runner: web.AppRunner | None = None
         self.openid_url = ""
 
@@ -51,7 +58,7 @@ class FakeBotFrameworkKeys:
         app.router.add_get("/v1/.well-known/keys", self._jwks)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
         self.base_url = f"http://127.0.0.1:{port}"
@@ -71,12 +78,15 @@ class FakeBotFrameworkKeys:
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
     async def _openid_configuration(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(self.delay)
         # Trimmed from the real document: botbuilder reads `jwks_uri` only.
         return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.base_url}/v1/.well-known/keys",
                                   "id_token_signing_alg_values_supported": ["RS256"],
                                   "token_endpoint_auth_methods_supported": ["private_key_jwt"]})
 
     async def _jwks(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(self.delay)
+        self.fetches += 1
         keys = []
         for kid, (key, endorsements) in self.keys.items():
             jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
