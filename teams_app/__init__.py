@@ -14,8 +14,10 @@ Features plug in by adding their `register(dispatch)` to `FEATURES` (one line ea
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from aiohttp import web
@@ -48,20 +50,49 @@ class _BotConfig:
 class _Authentication(ConfigurationBotFrameworkAuthentication):
     """botbuilder refuses most bad tokens with a PermissionError (CloudAdapter's 401) but trips over some:
     an unreadable token (PyJWTError), a key id the published keys lack (IndexError), a key not endorsed
-    for the channel (a bare Exception). Those are refusals too. Not reaching the key server is a 503:
-    the fault is not the sender's, and the channel tries again."""
+    for the channel (a bare Exception). Those are refusals too. Not reaching the key server, or not within
+    CHECK_SECONDS, is a 503: the fault is not the sender's, and the channel tries again.
+
+    A token is checked in a thread of our own pool, not on the event loop: botbuilder fetches the signing
+    keys inside the check, with a blocking `requests.get` and no timeout, whenever its cache says so (the
+    first token, then daily; per metadata URL, and a forged token's issuer picks the URL: the channel's or
+    the Emulator's). Keeping its cache warm from a background task instead would read and write its private
+    cache, copy its refresh rules and still leave the Emulator URL's fetch on the loop; running its public
+    `authenticate_request` elsewhere (in an event loop of its own) relies on none of its insides, and no
+    token, forged or not, can stall Slack or anything else. A slow key server holds up only the Teams
+    requests that wait for it, and a fetch that outlives CHECK_SECONDS still fills the cache for the
+    channel's retry. A pool of our own so that such fetches take at most CHECK_THREADS threads and none
+    of the default executor's (DNS lookups); its threads are joined at exit, so one stuck on a key server
+    that never answers keeps the process from exiting until that connection drops.
+    Requests without a token need no keys (local mode, or a 401 at once) and stay on the loop."""
+
+    CHECK_SECONDS = 5  # well within the 15 s the channel waits for the bot's answer
+    CHECK_THREADS = 4
+
+    def __init__(self, configuration):
+        super().__init__(configuration)
+        self._checks = ThreadPoolExecutor(self.CHECK_THREADS, thread_name_prefix="teams-token-check")
 
     async def authenticate_request(self, activity, auth_header):
         try:
-            return await super().authenticate_request(activity, auth_header)
+            if not auth_header:  # no keys needed: local mode's anonymous request, or a 401 at once
+                return await super().authenticate_request(activity, auth_header)
+            return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(
+                self._checks, self._check_in_thread, activity, auth_header), self.CHECK_SECONDS)
         except PermissionError:
             raise
         except requests.RequestException as error:
             log.warning("could not fetch the Teams token signing keys: %s", error)
             raise web.HTTPServiceUnavailable() from error
+        except TimeoutError as error:
+            log.warning("could not fetch the Teams token signing keys within %s s", self.CHECK_SECONDS)
+            raise web.HTTPServiceUnavailable() from error
         except Exception as error:  # noqa: BLE001 - see above
             log.info("refused a Teams request's token: %s: %s", type(error).__name__, error)
             raise PermissionError("invalid token") from error
+
+    def _check_in_thread(self, activity, auth_header):
+        return asyncio.run(super().authenticate_request(activity, auth_header))
 
 
 class TeamsAdapter:

@@ -4,6 +4,9 @@ serve`: an app id set, and the signing keys served from a loopback stand-in for 
 
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
 import sqlalchemy as sa
 
 from core.persistence.tables import members, workspaces
@@ -56,6 +59,62 @@ async def test_only_a_token_the_channel_signed_for_this_bot_is_accepted(database
                     teams_conversations.c.external_id == TEAM_ID))).scalars())
             assert kinds == {"team", "channel", "install"}
             assert bc.requests == []
+        finally:
+            await stop(world)
+
+
+async def test_while_the_signing_keys_are_fetched_the_server_keeps_answering(database_url, tmp_path):
+    """botbuilder fetches the keys with a blocking call and no timeout; a slow key server must hold up only
+    the Teams requests waiting for the keys, not the rest of `unmeet serve` (Slack, health, other requests)."""
+    async with FakeBotConnector() as bc, FakeBotFrameworkKeys(delay=1) as keys:  # two answers: 2 s
+        world = await start(bc, database_url, tmp_path, MICROSOFT_APP_ID=APP_ID,
+                            MICROSOFT_APP_PASSWORD="not-a-real-secret", MICROSOFT_OPENID_METADATA_URL=keys.openid_url)
+        try:
+            url = f"{world.url}/api/messages"
+            activity = bot_added_to_team(bc.service_url, added_by=ANN)
+            good = {"audience": APP_ID, "service_url": activity["serviceUrl"]}
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            accepted = asyncio.create_task(post_activity(url, activity, keys.token(**good)))
+            refused = asyncio.create_task(post_activity(url, activity, keys.token(**good, signing_key=new_key())))
+            waits = []
+            async with aiohttp.ClientSession() as session:
+                while not (accepted.done() and refused.done()):
+                    asked = loop.time()
+                    async with session.get(f"{world.url}/healthz") as response:
+                        assert response.status == 200
+                    waits.append(loop.time() - asked)
+                    await asyncio.sleep(0.05)
+            assert loop.time() - began >= 2  # the Teams requests did wait for the slow keys
+            assert len(waits) >= 10 and max(waits) < 0.5, waits
+            assert (await accepted)[0] in (200, 201), (accepted.result(), world.log())
+            assert (await refused)[0] == 401, refused.result()
+        finally:
+            await stop(world)
+
+
+async def test_when_the_signing_keys_take_too_long_the_channel_is_asked_to_retry(database_url, tmp_path):
+    """The channel gives a bot 15 s to answer; past the check's time limit the answer is a 503, and the
+    fetch that carries on in the background has the keys ready for the channel's next try."""
+    async with FakeBotConnector() as bc, FakeBotFrameworkKeys(delay=3.5) as keys:  # two answers: 7 s
+        world = await start(bc, database_url, tmp_path, MICROSOFT_APP_ID=APP_ID,
+                            MICROSOFT_APP_PASSWORD="not-a-real-secret", MICROSOFT_OPENID_METADATA_URL=keys.openid_url)
+        try:
+            url = f"{world.url}/api/messages"
+            activity = bot_added_to_team(bc.service_url, added_by=ANN)
+            token = keys.token(audience=APP_ID, service_url=activity["serviceUrl"])
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            status, _ = await post_activity(url, activity, token)
+            assert status == 503 and 5 <= loop.time() - began < 6.5, (status, loop.time() - began)
+            assert await _stored(world) == {"workspaces": 0, "members": 0, "teams_conversations": 0}
+            while keys.fetches == 0:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)  # botbuilder stores them
+            began = loop.time()
+            status, body = await post_activity(url, activity, token)
+            assert status in (200, 201) and loop.time() - began < 1, (status, body, world.log())
+            assert keys.fetches == 1
         finally:
             await stop(world)
 
