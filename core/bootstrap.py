@@ -14,10 +14,12 @@ from core.services.deps import Deps
 from core.services.digest import DIGEST_JOBS, ensure_schedule
 from core.services.focus import FOCUS_JOBS
 from core.services.home import HOME_JOBS
+from core.services.privacy import PRIVACY_JOBS, ensure_sweep
 from core.services.rounds import ROUND_JOBS
 
-JOB_TABLES = (ROUND_JOBS, FOCUS_JOBS, DIGEST_JOBS, HOME_JOBS)  # every feature's {job kind: handler(deps, job)}
-STARTUP = (ensure_schedule,)  # every feature's async f(deps), run when a worker starts (periodic jobs)
+# every feature's {job kind: handler(deps, job)}
+JOB_TABLES = (ROUND_JOBS, FOCUS_JOBS, DIGEST_JOBS, HOME_JOBS, PRIVACY_JOBS)
+STARTUP = (ensure_schedule, ensure_sweep)  # every feature's async f(deps), run when a worker starts
 
 
 def build_deps(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Deps:

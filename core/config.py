@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     unmeet_dev_mode: bool = False  # allow Slack without a signing secret (never in production)
     unmeet_default_locale: str = "en"
     unmeet_secret_key: str = ""  # encrypts stored tokens (people's, bots'); derived from signing secret when empty
+    # Days closed rounds, focus sessions, meeting checks, finished jobs and uninstalled workspaces are
+    # kept; 0 keeps them forever. The daily sweep (and `unmeet data sweep`) deletes what is older.
+    unmeet_retention_days: int = Field(365, ge=0)
 
     # Jobs
     job_lease_seconds: float = 30.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,26 @@ class SummaryResult:
     tokens_out: int = 0
     fallback_reason: str | None = None  # why the offline summary was used although an LLM exists
     extra: dict = field(default_factory=dict)
+
+
+def without_person(summary: SummaryResult, answer: AnswerText | None, *, was_asked: bool) -> SummaryResult:
+    """The summary once a person's data is erased: the quotes from their answer gone, and the counts
+    one lower where they counted (answered overall and per question they answered; asked). Wording
+    written from everyone's answers together (headline, theme labels) stays as it was written."""
+    if answer is None and not was_asked:
+        return summary
+    gone = None if answer is None else answer.answer_id
+
+    def quotes(items: tuple[Quote, ...]) -> tuple[Quote, ...]:
+        return tuple(q for q in items if q.answer_id != gone)
+
+    def themes(items: tuple[Theme, ...]) -> tuple[Theme, ...]:
+        return tuple(replace(th, quotes=quotes(th.quotes)) for th in items)
+
+    def gave(index: int) -> bool:
+        return answer is not None and index < len(answer.texts) and bool(answer.texts[index].strip())
+
+    questions = tuple(replace(q, answered=max(0, q.answered - gave(i)), themes=themes(q.themes),
+                              quotes=quotes(q.quotes)) for i, q in enumerate(summary.questions))
+    return replace(summary, questions=questions, themes=themes(summary.themes),
+                   answered=max(0, summary.answered - (answer is not None)), asked=max(0, summary.asked - was_asked))

@@ -21,6 +21,7 @@ from core.persistence.tables_teams import teams_conversations
 PERSON, CHANNEL, TEAM = "person", "channel", "team"
 # The reference of the activity that added the app to a team: its `user` is who installed it there.
 INSTALL = "install"
+CARD_PREFIX = "teams:card:"  # seen_events ids of submitted cards (kept longer than event ids: see privacy)
 
 
 @dataclass(frozen=True)
@@ -120,4 +121,4 @@ async def remember_person(conn: AsyncConnection, person: PersonRef, *, now: date
 
 async def first_submit(conn: AsyncConnection, nonce: str, now: datetime) -> bool:
     """True the first time a card (identified by the nonce it was rendered with) is submitted."""
-    return await repo.first_sighting(conn, f"teams:card:{nonce}"[:128], now)
+    return await repo.first_sighting(conn, f"{CARD_PREFIX}{nonce}"[:128], now)

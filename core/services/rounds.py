@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain import rounds as rules
@@ -300,8 +301,11 @@ async def _refreshed(deps: Deps, member: MemberRow) -> MemberRow:
 
 
 async def _member(deps: Deps, member_id: int) -> MemberRow:
-    async with deps.db.transaction() as conn:
-        return await repo.get_member(conn, member_id)
+    try:
+        async with deps.db.transaction() as conn:
+            return await repo.get_member(conn, member_id)
+    except NoResultFound:  # erased (`unmeet data erase`) after this job was queued
+        raise Permanent(f"member {member_id} is gone") from None
 
 
 async def _deliver(deps: Deps, job: Job, where: ChannelRef | MemberRow, message, *,

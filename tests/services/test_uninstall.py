@@ -1,12 +1,13 @@
 """Uninstall (reliability.md 5) in core: a job that a handler still running at the uninstall queues
-afterwards never runs; a request from the workspace brings it back; another workspace is untouched.
-Real database (SQLite and PostgreSQL), the real round handlers and worker, the in-memory messenger."""
+afterwards never runs; a request from the workspace brings it back; another workspace is untouched;
+the workspace's data goes with the retention sweep. Real database (SQLite and PostgreSQL), the real
+round handlers and worker, the in-memory messenger."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -18,7 +19,7 @@ from core.persistence import repository as repo
 from core.persistence.db import Database
 from core.persistence.tables import jobs, workspaces
 from core.ports import FixedClock, Person
-from core.services import events, rounds
+from core.services import events, privacy, rounds
 from tests.fakes.messenger import FakeMessenger
 
 A, B = WorkspaceRef("slack", "TA"), WorkspaceRef("slack", "TB")
@@ -59,7 +60,8 @@ async def uninstalled_at(deps, workspace: WorkspaceRef) -> datetime | None:
 
 async def test_jobs_queued_by_a_handler_running_at_the_uninstall_never_run(database_url):
     clock = FixedClock(MONDAY)
-    deps = build_deps(Settings(database_url=database_url), clock=clock, db=Database(database_url))
+    deps = build_deps(Settings(database_url=database_url, unmeet_retention_days=30), clock=clock,
+                      db=Database(database_url))
     messenger = HeldMessenger()
     deps.messengers["slack"] = messenger
     for ws, prefix in ((A, "A"), (B, "B")):
@@ -89,6 +91,15 @@ async def test_jobs_queued_by_a_handler_running_at_the_uninstall_never_run(datab
     assert await events.workspace_uninstalled(deps, A) == 0
     assert await uninstalled_at(deps, A) == first
 
+    # the workspace's data waits for the retention period; then the sweep deletes it, and only it
+    clock.current = MONDAY + timedelta(days=29)
+    await privacy.sweep(deps)
+    assert await uninstalled_at(deps, A) == first
+    clock.current = MONDAY + timedelta(days=31)
+    assert (await privacy.sweep(deps))["workspaces"] == 1
+    async with deps.db.transaction() as conn:
+        left = set((await conn.execute(sa.select(workspaces.c.external_id))).scalars())
+    assert left == {"TB"}
     await deps.db.dispose()
 
 
