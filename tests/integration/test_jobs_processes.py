@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from core.bootstrap import build_deps
 from core.config import Settings
 from core.domain.refs import PersonRef, WorkspaceRef
-from core.domain.rounds import ShareInput
+from core.domain.rounds import ShareInput, deadline_instant
 from core.persistence.migrate import upgrade
 from core.persistence.tables import jobs
 from core.services import rounds
@@ -33,6 +33,7 @@ pytestmark = pytest.mark.postgres
 
 MEMBERS = 300
 SECRET = "signing-secret"
+DEADLINE = date.today() + timedelta(days=7)
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ async def share_round(url: str, slack: FakeSlackApi) -> None:
     result = await rounds.share_insight(
         deps, author=author,
         data=ShareInput(title="The café story", link="https://example.org/story", questions=("a?", "b?", "c?"),
-                        deadline=date.today() + timedelta(days=7), channel_id="C1"))
+                        deadline=DEADLINE, channel_id="C1"))
     assert isinstance(result, rounds.Confirm)  # over 200 members: the author confirms first
     assert isinstance(await rounds.confirm_share(deps, author=author, round_id=int(result.form.metadata)),
                       rounds.Done)
@@ -162,7 +163,8 @@ async def test_two_schedulers_racing_create_one_reminder_per_person(pg_url, slac
     assert set(round_dms(slack).values()) == {1}
     assert await job_statuses(pg_url, "remind:") == Counter(pending=MEMBERS)
 
-    later = (datetime.now(timezone.utc) + timedelta(days=7)).isoformat()  # past every reminder, before the close
+    # a minute before the deadline: past every reminder, before the close (whatever the time of day now)
+    later = (deadline_instant(DEADLINE, "Europe/Brussels") - timedelta(minutes=1)).isoformat()
     deadline_job_due = await job_statuses(pg_url, "close:")
     assert deadline_job_due == Counter(pending=1)
     racers = [await start(env, "jobs", "run-due", "--now", later) for _ in range(2)]

@@ -80,11 +80,11 @@ def test_people_cannot_close_the_fence():
 
 
 def test_a_built_wheel_ships_every_prompt_and_eval_file():
-    """The prompts live in the `core` package; pyproject's package-data must name every file there,
-    or an installed unmeet can't load them (a new `v2.md` or eval round included)."""
-    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["core"]
-    core = ROOT / "core"
-    shipped = {path for pattern in package_data for path in core.glob(pattern)}  # setuptools globs the same way
-    files = {path for path in PROMPTS_DIR.rglob("*") if path.is_file() and "__pycache__" not in path.parts}
-    assert PROMPTS_DIR.parent == core and len(files) >= len(PINNED)
-    assert sorted(str(p.relative_to(core)) for p in files - shipped) == []
+    """The prompts are the data-only `prompts` package; pyproject's package-data must name every file
+    there, or an installed unmeet can't load them (a new `v2.md` or eval round included)."""
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = {path for pattern in package_data["prompts"] for path in PROMPTS_DIR.glob(pattern)}  # as setuptools
+    files = {path for path in PROMPTS_DIR.rglob("*")
+             if path.is_file() and path.suffix != ".py" and "__pycache__" not in path.parts}
+    assert PROMPTS_DIR == ROOT / "prompts" and len(files) >= len(PINNED)
+    assert sorted(str(p.relative_to(PROMPTS_DIR)) for p in files - shipped) == []
