@@ -119,12 +119,15 @@ async def test_when_the_signing_keys_take_too_long_the_channel_is_asked_to_retry
             await stop(world)
 
 
-async def test_when_the_signing_keys_cant_be_fetched_the_channel_is_asked_to_retry_not_refused(database_url, tmp_path):
-    """A 401 would drop the activity; a 5xx makes the channel send it again."""
-    async with FakeBotConnector() as bc, FakeBotFrameworkKeys() as keys:
-        unreachable = f"http://127.0.0.1:{free_port()}/v1/.well-known/openidconfiguration"
+async def test_a_key_server_down_at_start_gets_503s_until_it_is_back(database_url, tmp_path):
+    """A 401 would drop the activity; a 5xx makes the channel send it again, and once the keys can be
+    fetched that try goes through. The server starts without them."""
+    port = free_port()
+    keys = FakeBotFrameworkKeys(port=port)  # started later
+    async with FakeBotConnector() as bc:
         world = await start(bc, database_url, tmp_path, MICROSOFT_APP_ID=APP_ID,
-                            MICROSOFT_APP_PASSWORD="not-a-real-secret", MICROSOFT_OPENID_METADATA_URL=unreachable)
+                            MICROSOFT_APP_PASSWORD="not-a-real-secret",
+                            MICROSOFT_OPENID_METADATA_URL=f"http://127.0.0.1:{port}/v1/.well-known/openidconfiguration")
         try:
             activity = bot_added_to_team(bc.service_url, added_by=ANN)
             token = keys.token(audience=APP_ID, service_url=activity["serviceUrl"])
@@ -132,5 +135,11 @@ async def test_when_the_signing_keys_cant_be_fetched_the_channel_is_asked_to_ret
             assert status == 503
             assert "could not fetch the Teams token signing keys" in world.log()
             assert await _stored(world) == {"workspaces": 0, "members": 0, "teams_conversations": 0}
+
+            await keys.start()
+            status, body = await post_activity(f"{world.url}/api/messages", activity, token)
+            assert status in (200, 201), (status, body, world.log())
+            assert (await _stored(world))["teams_conversations"] == 3
         finally:
+            await keys.stop()
             await stop(world)
