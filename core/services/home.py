@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import NoResultFound
+
 from core.domain.digest import week_of
 from core.domain.focus import effective_goal
 from core.domain.refs import PersonRef
@@ -64,8 +66,11 @@ def _verdict(t: Translator, verdict: str, converted: bool) -> str:
 
 async def refresh_home(deps: Deps, job: Job) -> None:
     """Publish the person's Home again, on a platform that keeps one (the messenger's `publish_home`)."""
-    async with deps.db.transaction() as conn:
-        member = await repo.get_member(conn, job.payload["member"])
+    try:
+        async with deps.db.transaction() as conn:
+            member = await repo.get_member(conn, job.payload["member"])
+    except NoResultFound:  # erased after this job was queued: nobody to show it to
+        return
     publish = getattr(deps.messenger(member.ref.workspace.platform), "publish_home", None)
     if publish is None or member.deleted:
         return

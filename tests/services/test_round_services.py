@@ -11,11 +11,13 @@ from core.config import Settings
 from core.domain.refs import WorkspaceRef
 from core.domain.rounds import ShareInput
 from core.messages.model import Form, Notice, plain_text
+from core.jobs import queue
 from core.persistence import repository as repo
 from core.persistence.db import Database
 from core.persistence.tables import answers, jobs
 from core.ports import FixedClock
 from core.services import rounds
+from core.services.rounds import HOME_REFRESH
 from tests.fakes.messenger import FakeMessenger
 
 WS = WorkspaceRef("slack", "T1")
@@ -159,3 +161,12 @@ async def test_unreachable_member_is_marked_and_not_retried(world):
     assert member.unreachable == "blocked"
     assert statuses[f"dm:1:{member.id}"] == "done"  # not retried
     assert f"remind:1:{member.id}" not in statuses  # and never reminded
+
+
+async def test_a_home_refresh_for_someone_erased_meanwhile_just_ends(world):
+    deps, _m, worker, clock, _people = world
+    async with deps.db.transaction() as conn:
+        await queue.enqueue(conn, HOME_REFRESH, "home:1:999:open", {"member": 999}, due_at=clock.now(), now=clock.now())
+    await worker.run_due()
+    async with deps.db.transaction() as conn:
+        assert (await conn.execute(sa.select(jobs.c.status, jobs.c.attempts))).all() == [("done", 1)]
