@@ -3,8 +3,9 @@ bot (slack_app/bots.py: the one SLACK_BOT_TOKEN, or each installed workspace's o
 
 Rate limits are first handled inside slack_sdk (its retry handlers sleep `Retry-After` and try
 again); only when they give up does a 429 become `RetryLater`, so the job is retried later by the
-queue instead of failing. People who can't be messaged become `Unreachable`; any other error is
-raised for the job worker to retry and, in the end, mark dead with the error kept.
+queue instead of failing. People who can't be messaged become `Unreachable`; refusals no retry can
+mend (not in the channel, archived, message gone) become `Permanent`, so the job fails at once; any
+other error is raised for the job worker to retry and, in the end, mark dead with the error kept.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from core.domain.refs import ChannelRef, PersonRef, Posted, WorkspaceRef
 from core.messages.model import File, Message
+from core.jobs.worker import Permanent
 from core.ports import Person, RetryLater, Unreachable
 from slack_app import render
 from slack_app.bots import BotClient, SlackBots
@@ -30,6 +32,11 @@ HOME_BLOCKS_MAX = 100  # Slack's limit for a Home tab
 # Errors that mean "this person can't get a DM from us"; retrying would not help.
 UNREACHABLE_ERRORS = {"user_not_found", "user_disabled", "cannot_dm_bot", "channel_not_found", "not_in_channel",
                       "is_archived", "messages_tab_disabled", "user_not_visible", "account_inactive"}
+# Errors that mean "this can never succeed as asked" (the app was removed from the channel, the channel
+# was archived, the message is gone, the token is dead): the job fails at once instead of 8 times.
+REFUSED_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "message_not_found",
+                  "cant_update_message", "edit_window_closed", "msg_too_long", "invalid_blocks", "invalid_auth",
+                  "not_authed", "token_revoked", "account_inactive", "missing_scope"}
 
 
 def _retry_after(headers) -> float | None:
@@ -46,7 +53,8 @@ def _retry_after(headers) -> float | None:
 @asynccontextmanager
 async def slack_errors(*, dm: bool = False):
     """Translate slack_sdk's errors into the port's: RetryLater for 429 once slack_sdk gave up,
-    Unreachable for a DM that can never arrive. Everything else propagates."""
+    Unreachable for a DM that can never arrive, Permanent for anything else retrying can't mend.
+    Everything else (5xx once slack_sdk gave up, say) propagates and is retried by the queue."""
     try:
         yield
     except SlackApiError as error:
@@ -56,6 +64,8 @@ async def slack_errors(*, dm: bool = False):
             raise RetryLater(f"slack rate limit: {code}", seconds=_retry_after(response.headers)) from error
         if dm and code in UNREACHABLE_ERRORS:
             raise Unreachable(code) from error
+        if code in REFUSED_ERRORS:
+            raise Permanent(f"Slack refused: {code}") from error
         raise
 
 

@@ -326,3 +326,29 @@ async def test_a_reminder_held_back_during_focus_arrives_after_the_session(serve
     [reminder] = reminders(server, "U2", title)
     assert answer_button(reminder)["value"] == round_id
     assert len(reminders(server, "U4", title)) == 1
+
+
+async def test_a_note_slack_refuses_for_good_is_not_retried_and_the_person_is_told(server):
+    """The app was removed from the channel between the form and the post: `not_in_channel` can't be
+    mended by retrying, so the job fails at once and the person hears so straight away."""
+    slack, topic = server.slack, "the note to a channel that shut us out"
+    reply = await focus(server, "U4", f"30 {topic}")
+    session = button(reply, "focus.tell_team")["value"]
+    slack.close_views("U4")
+    await server.post(slack_requests.block_action(
+        "focus.tell_team", session, user_id="U4", channel_id="C1", trigger_id=slack.new_trigger_id("U4")))
+    [form] = await slack.wait_for(lambda: slack.open_views("U4"))
+    dms_before = len(slack.dms("U4"))
+    slack.fail_next("chat.postMessage", error="not_in_channel")
+    await server.post(slack_requests.view_submission(submission(form, {"channel": "C1"}), user_id="U4"))
+    told = await slack.wait_for(lambda: slack.dms("U4")[dms_before:])
+    assert button(told[-1], "focus.tell_team") is not None
+    for _ in range(100):  # the person is told just before the job is marked dead
+        async with server.db.transaction() as conn:
+            state, attempts = (await conn.execute(sa.select(jobs.c.status, jobs.c.attempts).where(
+                jobs.c.key == f"focus.note:{session}:C1"))).one()
+        if state != queue.PENDING:
+            break
+        await asyncio.sleep(0.05)
+    assert (state, attempts) == (queue.DEAD, 1)
+    assert not [m for m in slack.messages("C1") if topic in texts(m)]
