@@ -19,6 +19,8 @@ class Deps:
     messengers: dict[str, Messenger] = field(default_factory=dict)
     wake_worker: Callable[[], None] = lambda: None  # new work queued: tell the in-process worker
     status_setters: dict = field(default_factory=dict)  # platform -> core.services.focus.StatusSetter
+    # WorkspaceRef -> time.monotonic() when a request last showed it installed (core.services.events)
+    present_workspaces: dict = field(default_factory=dict)
 
     def messenger(self, platform: str) -> Messenger:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from core.domain.refs import WorkspaceRef
 from core.jobs import queue
@@ -10,6 +11,7 @@ from core.persistence import repository as repo
 from core.services.deps import Deps
 
 log = logging.getLogger("unmeet.events")
+PRESENT_RECHECK_SECONDS = 60.0
 
 
 async def first_sighting(deps: Deps, event_id: str) -> bool:
@@ -26,6 +28,7 @@ async def workspace_uninstalled(deps: Deps, workspace: WorkspaceRef) -> int:
     sweep deletes it (`UNMEET_RETENTION_DAYS` after the uninstall). Other workspaces are untouched; a
     second delivery cancels nothing more and keeps the first date."""
     now = deps.clock.now()
+    deps.present_workspaces.pop(workspace, None)
     async with deps.db.transaction() as conn:
         workspace_id = await repo.ensure_workspace(conn, workspace, now=now)
         await repo.mark_uninstalled(conn, workspace_id, now)
@@ -34,10 +37,19 @@ async def workspace_uninstalled(deps: Deps, workspace: WorkspaceRef) -> int:
     return cancelled
 
 
-async def workspace_seen(deps: Deps, workspace: WorkspaceRef) -> None:
-    """A request from the workspace (a command, a click, an event other than the uninstall itself, a
-    new install): the app is there again, so its jobs may run again."""
+async def workspace_seen(deps: Deps, workspace: WorkspaceRef, *, installed: bool = False) -> None:
+    """A request from the workspace (a command, a click, an event other than the uninstall itself) or
+    a new install (`installed`): the app is there again, so its jobs may run again.
+
+    Requests ask the database at most once a minute per workspace and process: a transaction on every
+    request before its acknowledgement tripled the CPU each request costs. The price: a workspace that
+    uninstalls and, within that minute, comes back without a new install through unmeet (only possible
+    with SLACK_BOT_TOKEN) is noticed on its first request after the minute."""
+    checked = deps.present_workspaces.get(workspace)
+    if not installed and checked is not None and time.monotonic() - checked < PRESENT_RECHECK_SECONDS:
+        return
     async with deps.db.transaction() as conn:
         back = await repo.mark_back(conn, workspace)
+    deps.present_workspaces[workspace] = time.monotonic()
     if back:
         log.info("%s workspace %s uses the app again", workspace.platform, workspace.id)

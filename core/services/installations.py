@@ -50,7 +50,7 @@ async def save_installation(deps: Deps, installation: BotInstallation, *, worksp
             bot_token_encrypted=encrypt_token(deps.settings, installation.bot_token),
             bot_scopes=installation.bot_scopes, installer_id=installation.installer_id, installed_at=now)
     log.info("%s workspace %s installed the app", installation.workspace.platform, installation.workspace.id)
-    await events.workspace_seen(deps, installation.workspace)
+    await events.workspace_seen(deps, installation.workspace, installed=True)
 
 
 async def find_installation(deps: Deps, workspace: WorkspaceRef) -> BotInstallation | None:
