@@ -17,7 +17,7 @@ from core.persistence.tables import jobs
 from core.persistence.tables_focus import meeting_checks, user_tokens
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack_app.conftest import BOT_TOKEN, start_server, stop_server, submission
+from tests.slack_app.conftest import BOT_TOKEN, serving, submission
 from tests.slack_app.test_round import answer_button, share, texts
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -30,13 +30,11 @@ async def server(module_database_url, tmp_path_factory):
             slack.add_user(uid, name.lower(), name)
         slack.add_user("U5", "eva", "Eva", locale="nl-BE")
         slack.add_channel("C1", "team", members=["U1", "U2", "U3", "U4", "U5"])
-        running = await start_server(slack, module_database_url, tmp_path_factory.mktemp("logs"),
-                                     SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET,
-                                     UNMEET_SLACK_CLIENT_ID=slack.client_id, UNMEET_SLACK_CLIENT_SECRET=slack.client_secret)
-        try:
+        async with serving(slack, module_database_url, tmp_path_factory.mktemp("logs"),
+                           SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET,
+                           UNMEET_SLACK_CLIENT_ID=slack.client_id,
+                           UNMEET_SLACK_CLIENT_SECRET=slack.client_secret) as running:
             yield running
-        finally:
-            await stop_server(running)
 
 
 def button(message: dict, action_id: str) -> dict:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -129,6 +131,16 @@ async def start_server(slack: FakeSlackApi, database_url: str, log_dir: Path, **
             raise AssertionError(f"unmeet serve did not answer /healthz: {log_path.read_text()}")
         await asyncio.sleep(0.05)
     return Server(slack, url, env, database_url, process, session, log_path)
+
+
+@asynccontextmanager
+async def serving(slack: FakeSlackApi, database_url: str, log_dir: Path, **settings: str) -> AsyncIterator[Server]:
+    """`unmeet serve` for a test module's fixture: started, handed over, always stopped."""
+    server = await start_server(slack, database_url, log_dir, **settings)
+    try:
+        yield server
+    finally:
+        await stop_server(server)
 
 
 async def stop_server(server: Server) -> None:

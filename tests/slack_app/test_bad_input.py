@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from core.persistence.tables import answers, jobs, members, rounds
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack_app.conftest import BOT_TOKEN, start_server, stop_server
+from tests.slack_app.conftest import BOT_TOKEN, serving
 from tests.slack_app.test_round import (DEADLINE, answer, answer_button, count, open_share_form, share, texts,
                                         top_level)
 
@@ -31,12 +31,9 @@ async def server(module_database_url, tmp_path_factory):
             slack.add_channel(channel, channel.lower(), members=["U1", *PEOPLE])
         slack.add_channel("C9", "elsewhere", members=["U1", "U9"])
         slack.add_channel("CNOBOT", "no-bot", members=["U1"], bot_is_member=False)
-        running = await start_server(slack, module_database_url, tmp_path_factory.mktemp("logs"),
-                                     SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET)
-        try:
+        async with serving(slack, module_database_url, tmp_path_factory.mktemp("logs"),
+                           SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET) as running:
             yield running
-        finally:
-            await stop_server(running)
 
 
 async def table_counts(server) -> tuple[int, ...]:

@@ -17,7 +17,7 @@ from core.persistence import repository as repo
 from core.persistence.tables import jobs, workspaces
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack_app.conftest import BOT_TOKEN, ROOT, free_port, server_env, start_server, stop_server
+from tests.slack_app.conftest import BOT_TOKEN, ROOT, free_port, server_env, serving
 from tests.slack_app.test_round import share
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -29,12 +29,9 @@ async def server(module_database_url, tmp_path_factory):
         slack.add_user("U1", "lotte", "Lotte Peeters")
         slack.add_user("U2", "ann", "Ann Smith")
         slack.add_channel("C1", "team", members=["U1", "U2"])
-        running = await start_server(slack, module_database_url, tmp_path_factory.mktemp("logs"),
-                                     SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET)
-        try:
+        async with serving(slack, module_database_url, tmp_path_factory.mktemp("logs"),
+                           SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET) as running:
             yield running
-        finally:
-            await stop_server(running)
 
 
 async def pending(server, workspace: str, kinds: tuple[str, ...] | None = None) -> int:

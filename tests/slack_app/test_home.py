@@ -12,7 +12,7 @@ import pytest_asyncio
 from core.domain.rounds import deadline_instant
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack_app.conftest import BOT_TOKEN, start_server, stop_server
+from tests.slack_app.conftest import BOT_TOKEN, serving
 from tests.slack_app.test_round import DEADLINE, TZ, share
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -25,12 +25,9 @@ async def server(module_database_url, tmp_path_factory):
                           ("U4", "Chris Evans")):
             slack.add_user(uid, name.split()[0].lower(), name)
         slack.add_channel("C1", "team", members=["U1", "U2", "U3", "U4"])
-        running = await start_server(slack, module_database_url, tmp_path_factory.mktemp("logs"),
-                                     SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET)
-        try:
+        async with serving(slack, module_database_url, tmp_path_factory.mktemp("logs"),
+                           SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET) as running:
             yield running
-        finally:
-            await stop_server(running)
 
 
 def published(slack: FakeSlackApi, user: str) -> list[dict]:

@@ -16,7 +16,7 @@ from core.persistence.tables_installations import installations
 from slack_app.installs import BOT_SCOPES
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack_app.conftest import free_port, server_env, start_server, stop_server
+from tests.slack_app.conftest import free_port, server_env, serving
 from tests.slack_app.test_events_and_startup import run_serve
 from tests.slack_app.test_round import answer_button, share, top_level
 
@@ -38,14 +38,11 @@ async def server(module_database_url, tmp_path_factory):
         slack.add_user("V1", "vera", "Vera Claes", team_id=B, locale="nl-BE")
         slack.add_user("V2", "wim", "Wim Maes", team_id=B)
         slack.add_channel("C9", "team-b", members=["V1", "V2"], team_id=B)
-        running = await start_server(slack, module_database_url, tmp_path_factory.mktemp("logs"),
-                                     UNMEET_SLACK_CLIENT_ID=slack.client_id,
-                                     UNMEET_SLACK_CLIENT_SECRET=slack.client_secret,
-                                     SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET)
-        try:
+        async with serving(slack, module_database_url, tmp_path_factory.mktemp("logs"),
+                           UNMEET_SLACK_CLIENT_ID=slack.client_id,
+                           UNMEET_SLACK_CLIENT_SECRET=slack.client_secret,
+                           SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET) as running:
             yield running
-        finally:
-            await stop_server(running)
 
 
 async def start_install(server, **headers) -> tuple[dict[str, list[str]], str]:

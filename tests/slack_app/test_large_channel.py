@@ -8,7 +8,7 @@ import pytest_asyncio
 
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi, Limit
-from tests.slack_app.conftest import BOT_TOKEN, start_server, stop_server
+from tests.slack_app.conftest import BOT_TOKEN, serving
 from tests.slack_app.test_round import DEADLINE, answer_button, open_share_form
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -24,12 +24,9 @@ async def server(module_database_url, tmp_path_factory):
         for uid in PEOPLE:
             slack.add_user(uid, uid.lower(), f"Person {uid}")
         slack.add_channel("CBIG", "everyone", members=["U1", *PEOPLE])
-        running = await start_server(slack, module_database_url, tmp_path_factory.mktemp("logs"),
-                                     SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET)
-        try:
+        async with serving(slack, module_database_url, tmp_path_factory.mktemp("logs"),
+                           SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET) as running:
             yield running
-        finally:
-            await stop_server(running)
 
 
 async def test_more_than_200_members_asks_first_then_reaches_everyone(server):

@@ -17,7 +17,7 @@ from core.persistence import repository as repo
 from tests.fakes import slack_requests
 from tests.fakes.openai_server import FakeOpenAI, Reply
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack_app.conftest import BOT_TOKEN, start_server, stop_server, submission
+from tests.slack_app.conftest import BOT_TOKEN, serving, submission
 from tests.slack_app.test_round import answer, markup, open_share_form, replies, seed, share, texts, top_level
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -32,15 +32,12 @@ async def server(module_database_url, tmp_path_factory):
     async with FakeOpenAI() as llm, FakeSlackApi(BOT_TOKEN) as slack:
         seed(slack)
         slack._users["U1"]["locale"] = "en-US"
-        running = await start_server(slack, module_database_url, tmp_path_factory.mktemp("logs"),
-                                     SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET,
-                                     OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY="", UNMEET_LLM_MODEL="fake-model",
-                                     UNMEET_LLM_TIMEOUT_SECONDS="5")
-        running.llm = llm
-        try:
+        async with serving(slack, module_database_url, tmp_path_factory.mktemp("logs"),
+                           SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET,
+                           OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY="", UNMEET_LLM_MODEL="fake-model",
+                           UNMEET_LLM_TIMEOUT_SECONDS="5") as running:
+            running.llm = llm
             yield running
-        finally:
-            await stop_server(running)
 
 
 @asynccontextmanager

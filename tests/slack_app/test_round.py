@@ -13,7 +13,7 @@ from core.domain.rounds import DEFAULT_QUESTIONS, deadline_instant
 from core.persistence.tables import answers, rounds
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack_app.conftest import BOT_TOKEN, start_server, stop_server
+from tests.slack_app.conftest import BOT_TOKEN, serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -36,12 +36,9 @@ def seed(slack: FakeSlackApi) -> None:
 async def server(module_database_url, tmp_path_factory):
     async with FakeSlackApi(BOT_TOKEN) as slack:
         seed(slack)
-        running = await start_server(slack, module_database_url, tmp_path_factory.mktemp("logs"),
-                                     SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET)
-        try:
+        async with serving(slack, module_database_url, tmp_path_factory.mktemp("logs"),
+                           SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET) as running:
             yield running
-        finally:
-            await stop_server(running)
 
 
 def texts(message: dict) -> str:
