@@ -49,7 +49,7 @@ async def seed_round(slack: FakeSlackApi, database_url: str) -> int:
         data=ShareInput(title="Bench", link="https://example.org", questions=("a?", "b?", "c?"),
                         deadline=date.today() + timedelta(days=7), channel_id="C1"))
     assert isinstance(result, rounds.Done), result
-    await deps.db.dispose()
+    await deps.close()
     await slack.wait_for(lambda: len([c for c in slack.calls_to("chat.postMessage")]) > MEMBERS, timeout=60)
     return 1
 

@@ -80,7 +80,7 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.sleep(2)  # anything sent twice would have arrived by now
         finally:
             await stop_process(worker)
-            await deps.db.dispose()
+            await deps.close()
 
         received = Counter({user: len(slack.dms(user)) for user in members})
         lost = sum(1 for n in received.values() if n == 0)

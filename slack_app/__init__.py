@@ -67,6 +67,7 @@ class SlackAdapter:
                              **(installs.bolt_options(deps, self.bots) if self.bots.installs else {}))
         self.deps = deps
         self.messenger = SlackMessenger(self.bots)
+        deps.closers.append(self.bots.close)
         register_platform_events(self.bolt, deps, self.bots)
         for register in FEATURES:
             register(self.bolt, deps)

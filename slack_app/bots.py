@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
                                                          AsyncRateLimitErrorRetryHandler,
                                                          AsyncServerErrorRetryHandler)
@@ -43,6 +44,7 @@ class SlackBots:
         self.installs = deps.settings.slack_installs
         self._pacers: dict[str, SlackPacer] = {}
         self._cache: dict[str, tuple[float, BotClient]] = {}
+        self._session: aiohttp.ClientSession | None = None
         # The app's own client: SLACK_BOT_TOKEN's bot, or, with installs, the token-less client Bolt's
         # OAuth flow exchanges codes with.
         self.client = self._client(deps.settings.slack_bot_token or None, self._pacer("app"))
@@ -57,9 +59,21 @@ class SlackBots:
         # Calls are paced under Slack's rate tiers; slack_sdk retries the 429s that still happen (after
         # Retry-After), and 5xx / dropped connections, before a job sees them.
         return PacedWebClient(token=token, base_url=self.deps.settings.slack_api_url, pacer=pacer,
+                              session=self._http,
                               retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
                                               AsyncServerErrorRetryHandler(max_retry_count=2),
                                               AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
+
+    def _http(self) -> aiohttp.ClientSession:
+        """The one HTTP session all bots send through, so calls reuse kept-alive connections to Slack.
+        Made at the first call, inside the running event loop; closed by `close`."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
     async def bot(self, workspace: WorkspaceRef) -> BotClient:
         """The workspace's bot; NotInstalled when the app has no installation there."""

@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
@@ -82,14 +83,20 @@ class SlackPacer:
 
 
 class PacedWebClient(AsyncWebClient):
-    """slack_sdk's client, waiting for the pacer before each call."""
+    """slack_sdk's client, waiting for the pacer before each call. `session` gives the HTTP session to
+    send through (slack_app/bots.py shares one per process): without one slack_sdk opens a new session, so
+    a new connection (and TLS handshake), for every call."""
 
-    def __init__(self, *args, pacer: SlackPacer, **kwargs):
+    def __init__(self, *args, pacer: SlackPacer, session: Callable[[], aiohttp.ClientSession] | None = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.pacer = pacer
+        self._shared_session = session
 
     async def api_call(self, api_method: str, **kwargs):
         body = kwargs.get("json") or kwargs.get("data") or kwargs.get("params") or {}
         channel = body.get("channel") if isinstance(body, dict) else None
         await self.pacer.wait(api_method, channel)
+        if self._shared_session is not None and (self.session is None or self.session.closed):
+            self.session = self._shared_session()
         return await super().api_call(api_method, **kwargs)

@@ -125,7 +125,7 @@ async def serve(settings: Settings, *, worker: bool = True, ready: asyncio.Event
         log.info("stopping")
         await asyncio.gather(*tasks, return_exceptions=True)
         await runner.cleanup()
-        await deps.db.dispose()
+        await deps.close()
 
 
 async def run_worker(settings: Settings) -> None:
@@ -140,7 +140,7 @@ async def run_worker(settings: Settings) -> None:
         await start_features(deps)
         await build_worker(deps).run_forever(stop)
     finally:
-        await deps.db.dispose()
+        await deps.close()
 
 
 async def run_due(settings: Settings, now: datetime | None) -> int:
@@ -151,4 +151,4 @@ async def run_due(settings: Settings, now: datetime | None) -> int:
         await start_features(deps)
         return await build_worker(deps).run_due(now)
     finally:
-        await deps.db.dispose()
+        await deps.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from core.config import Settings
@@ -21,6 +21,13 @@ class Deps:
     status_setters: dict = field(default_factory=dict)  # platform -> core.services.focus.StatusSetter
     # WorkspaceRef -> time.monotonic() when a request last showed it installed (core.services.events)
     present_workspaces: dict = field(default_factory=dict)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # adapters' HTTP sessions, for `close`
+
+    async def close(self) -> None:
+        """At shutdown: release what the adapters hold open, then the database."""
+        for close in self.closers:
+            await close()
+        await self.db.dispose()
 
     def messenger(self, platform: str) -> Messenger:
         try:

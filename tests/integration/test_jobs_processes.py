@@ -71,7 +71,7 @@ async def share_round(url: str, slack: FakeSlackApi) -> None:
     assert isinstance(result, rounds.Confirm)  # over 200 members: the author confirms first
     assert isinstance(await rounds.confirm_share(deps, author=author, round_id=int(result.form.metadata)),
                       rounds.Done)
-    await deps.db.dispose()
+    await deps.close()
 
 
 def worker_env(url: str, slack: FakeSlackApi, **extra: str) -> dict[str, str]:

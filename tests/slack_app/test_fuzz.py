@@ -109,7 +109,7 @@ async def app_url(module_database_url):
         finally:
             logging.getLogger().removeHandler(failures)
             await runner.cleanup()
-            await deps.db.dispose()
+            await deps.close()
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
