@@ -82,34 +82,37 @@ async def claim(conn: AsyncConnection, *, worker: str, now: datetime, lease: flo
                 kinds: tuple[str, ...] | None = None) -> list[Job]:
     """Take up to `limit` due jobs for `lease` seconds. A row whose lease expired (its worker died)
     is due again. Returns what this worker now holds. Due jobs of a workspace the app was removed
-    from are cancelled instead, whenever they were queued."""
-    await _cancel_uninstalled(conn, now)
-    due = sa.select(jobs.c.id).where(_free(now)).order_by(jobs.c.due_at, jobs.c.id).limit(limit)
-    if kinds:
-        due = due.where(jobs.c.kind.in_(kinds))
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    statement = (
-        sa.update(jobs)
-        .where(jobs.c.id.in_(due.scalar_subquery()))
-        .values(locked_by=worker, locked_until=now + timedelta(seconds=lease), attempts=jobs.c.attempts + 1,
-                recovered=jobs.c.locked_by.is_not(None))  # SET sees the old row: a lock nobody released
-        .returning(jobs.c.id, jobs.c.kind, jobs.c.key, jobs.c.payload, jobs.c.attempts, jobs.c.generation,
-                   jobs.c.workspace_id, jobs.c.recovered)
-    )
-    rows = (await conn.execute(statement)).all()
-    return [Job(*row) for row in rows]
-
-
-async def _cancel_uninstalled(conn: AsyncConnection, now: datetime) -> None:
-    """The one place that keeps work away from an uninstalled workspace: uninstalling cancels what is
-    pending then, and this catches what a handler still running at that moment queued afterwards."""
-    gone = sa.select(workspaces.c.id).where(workspaces.c.uninstalled_at.is_not(None))
-    rows = sa.select(jobs.c.id).where(_free(now), jobs.c.workspace_id.in_(gone))
-    if conn.dialect.name == "postgresql":
-        rows = rows.with_for_update(skip_locked=True)
-    await conn.execute(sa.update(jobs).where(jobs.c.id.in_(rows.scalar_subquery()))
-                       .values(status=CANCELLED, finished_at=now, locked_by=None, locked_until=None))
+    from are cancelled instead, whenever they were queued: the one place that keeps work away from an
+    uninstalled workspace (uninstalling cancels what is pending then; this catches what a handler still
+    running at that moment queued afterwards). The claim itself says which workspaces are gone, so a
+    claim is one statement unless there is something to cancel."""
+    gone = jobs.c.workspace_id.in_(sa.select(workspaces.c.id).where(workspaces.c.uninstalled_at.is_not(None)))
+    columns = (jobs.c.id, jobs.c.kind, jobs.c.key, jobs.c.payload, jobs.c.attempts, jobs.c.generation,
+               jobs.c.workspace_id, jobs.c.recovered)
+    held: list[Job] = []
+    while len(held) < limit:
+        wanted = limit - len(held)
+        due = sa.select(jobs.c.id).where(_free(now)).order_by(jobs.c.due_at, jobs.c.id).limit(wanted)
+        if kinds:
+            due = due.where(jobs.c.kind.in_(kinds))
+        if conn.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        statement = (
+            sa.update(jobs)
+            .where(jobs.c.id.in_(due.scalar_subquery()))
+            .values(locked_by=worker, locked_until=now + timedelta(seconds=lease), attempts=jobs.c.attempts + 1,
+                    recovered=jobs.c.locked_by.is_not(None))  # SET sees the old row: a lock nobody released
+            .returning(*columns, gone.label("gone"))
+        )
+        rows = (await conn.execute(statement)).all()
+        held += [Job(*row[:len(columns)]) for row in rows if not row.gone]
+        cancelled = [row.id for row in rows if row.gone]
+        if cancelled:
+            await conn.execute(sa.update(jobs).where(jobs.c.id.in_(cancelled))
+                               .values(status=CANCELLED, finished_at=now, locked_by=None, locked_until=None))
+        if len(rows) < wanted:  # nothing more is due
+            break
+    return held
 
 
 async def renew(conn: AsyncConnection, ids: list[int], *, worker: str, until: datetime) -> None:

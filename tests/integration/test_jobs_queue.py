@@ -101,3 +101,24 @@ async def test_a_stopped_worker_releases_what_it_could_not_finish(db):
     async with db.transaction() as conn:
         row = (await conn.execute(sa.select(jobs))).one()
     assert row.status == "pending" and row.locked_by is None  # free for the next worker right away
+
+
+async def test_a_claim_cancels_due_jobs_of_a_removed_workspace_and_still_fills_up_with_the_rest(db):
+    from core.domain.refs import WorkspaceRef
+    from core.persistence import repository as repo
+
+    async with db.transaction() as conn:
+        gone = await repo.ensure_workspace(conn, WorkspaceRef("slack", "TGONE"), now=T0)
+        here = await repo.ensure_workspace(conn, WorkspaceRef("slack", "THERE"), now=T0)
+        for key, workspace in (("gone:1", gone), ("gone:2", gone), ("here:1", here), ("here:2", here)):
+            await queue.enqueue(conn, "k", key, {}, due_at=T0, now=T0, workspace_id=workspace)
+        await queue.enqueue(conn, "k", "nobody's", {}, due_at=T0, now=T0)
+        await repo.mark_uninstalled(conn, gone, T0)
+    async with db.transaction() as conn:  # the removed workspace's jobs come first, yet two others are taken
+        taken = await queue.claim(conn, worker="w", now=T0, lease=30, limit=2)
+    assert sorted(j.key for j in taken) == ["here:1", "here:2"]
+    async with db.transaction() as conn:
+        assert [j.key for j in await queue.claim(conn, worker="w", now=T0, lease=30, limit=2)] == ["nobody's"]
+        statuses = dict((await conn.execute(sa.select(jobs.c.key, jobs.c.status))).all())
+    assert statuses == {"gone:1": "cancelled", "gone:2": "cancelled", "here:1": "pending", "here:2": "pending",
+                        "nobody's": "pending"}
