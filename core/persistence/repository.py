@@ -184,6 +184,12 @@ async def find_member(conn: AsyncConnection, person: PersonRef) -> MemberRow | N
     return None if row is None else _member(row, person.workspace)
 
 
+async def update_member(conn: AsyncConnection, member_id: int, **values) -> None:
+    """Change these columns of a person (nothing when none are given)."""
+    if values:
+        await conn.execute(sa.update(members).where(members.c.id == member_id).values(**values))
+
+
 async def mark_unreachable(conn: AsyncConnection, member_id: int, reason: str) -> None:
     await conn.execute(sa.update(members).where(members.c.id == member_id).values(unreachable=reason[:255]))
 

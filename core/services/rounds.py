@@ -288,24 +288,27 @@ async def post_round(deps: Deps, job: Job) -> None:
     deps.wake_worker()
 
 
-async def _refreshed(deps: Deps, member: MemberRow) -> MemberRow:
-    """Make sure we know whether this person is a bot or gone, their language and time zone."""
+async def _refreshed(deps: Deps, member: MemberRow) -> tuple[MemberRow, dict]:
+    """Make sure we know whether this person is a bot or gone, their language and time zone: the member
+    as the directory says now, and the facts to store with the outcome ({} when ours are recent)."""
     now = deps.clock.now()
     if member.refreshed_at is not None and now - member.refreshed_at < MEMBER_INFO_MAX_AGE:
-        return member
+        return member, {}
     info = await deps.messenger(member.ref.workspace.platform).person(member.ref)
+    facts = {k: v for k, v in {"name": info.name, "locale": info.locale, "tz": info.tz, "is_bot": info.is_bot,
+                               "deleted": info.deleted}.items() if v is not None}
+    return replace(member, **facts, refreshed_at=now), {**facts, "refreshed_at": now}
+
+
+async def _round_and_member(deps: Deps, round_id: int, member_id: int) -> tuple[RoundRow, MemberRow]:
     async with deps.db.transaction() as conn:
-        await repo.ensure_member(conn, member.workspace_id, member.ref.id, now=now, name=info.name,
-                                 locale=info.locale, tz=info.tz, is_bot=info.is_bot, deleted=info.deleted)
-        return await repo.get_member(conn, member.id)
-
-
-async def _member(deps: Deps, member_id: int) -> MemberRow:
-    try:
-        async with deps.db.transaction() as conn:
-            return await repo.get_member(conn, member_id)
-    except NoResultFound:  # erased (`unmeet data erase`) after this job was queued
-        raise Permanent(f"member {member_id} is gone") from None
+        round_ = await repo.get_round(conn, round_id)
+        if round_ is None:
+            raise Permanent(f"round {round_id} is gone")
+        try:
+            return round_, await repo.get_member(conn, member_id)
+        except NoResultFound:  # erased (`unmeet data erase`) after this job was queued
+            raise Permanent(f"member {member_id} is gone") from None
 
 
 async def _deliver(deps: Deps, job: Job, where: ChannelRef | MemberRow, message, *,
@@ -330,14 +333,15 @@ async def _deliver(deps: Deps, job: Job, where: ChannelRef | MemberRow, message,
 
 
 async def send_dm(deps: Deps, job: Job) -> None:
-    """The questions to one member; then their reminder is scheduled in their own time zone."""
-    round_ = await _round(deps, job.payload["round"])
-    member = await _member(deps, job.payload["member"])
+    """The questions to one member; then their reminder is scheduled in their own time zone. What the
+    directory said about them is stored in the same transaction as the outcome."""
+    round_, member = await _round_and_member(deps, job.payload["round"], job.payload["member"])
     if rules.is_closed(round_.deadline_at, round_.status, deps.clock.now()):
         return
-    member = await _refreshed(deps, member)
+    member, facts = await _refreshed(deps, member)
     if member.is_bot or member.deleted or member.unreachable:
         async with deps.db.transaction() as conn:
+            await repo.update_member(conn, member.id, **facts)
             await repo.update_recipient(conn, round_.id, member.id,
                                         unreachable="bot" if member.is_bot else member.unreachable or "deleted")
         await _report_when_settled(deps, round_)
@@ -346,26 +350,29 @@ async def send_dm(deps: Deps, job: Job) -> None:
     try:
         posted = await _deliver(deps, job, member, views.round_dm(t, round_, member.tz))
     except Exception as error:
-        if isinstance(error, Permanent) or job.attempts >= deps.settings.job_max_attempts:  # the job dies now
-            async with deps.db.transaction() as conn:
+        gives_up = isinstance(error, Permanent) or job.attempts >= deps.settings.job_max_attempts  # dies now
+        async with deps.db.transaction() as conn:
+            await repo.update_member(conn, member.id, **facts)  # a retry needn't ask the directory again
+            if gives_up:
                 await repo.update_recipient(conn, round_.id, member.id, unreachable=REACH_FAILED)
+        if gives_up:
             await _report_when_settled(deps, round_)
         raise
     now = deps.clock.now()
-    if posted is None:
-        async with deps.db.transaction() as conn:
+    async with deps.db.transaction() as conn:
+        await repo.update_member(conn, member.id, **facts)
+        if posted is None:
             reason = (await repo.get_member(conn, member.id)).unreachable or "unreachable"
             await repo.update_recipient(conn, round_.id, member.id, unreachable=reason)
-        await _report_when_settled(deps, round_)
-        return
-    async with deps.db.transaction() as conn:
-        await repo.update_recipient(conn, round_.id, member.id, dm_conversation=posted.conversation, dm_id=posted.id)
-        await _refresh_homes(conn, round_, "open", now, only=member.id)
-        when = rules.reminder_time(round_.deadline_at, member.tz, now)
-        if when is not None:
-            await queue.enqueue(conn, "round.remind", f"remind:{round_.id}:{member.id}",
-                                {"round": round_.id, "member": member.id}, due_at=when, now=now,
-                                workspace_id=round_.workspace.id)
+        else:
+            await repo.update_recipient(conn, round_.id, member.id, dm_conversation=posted.conversation,
+                                        dm_id=posted.id)
+            await _refresh_homes(conn, round_, "open", now, only=member.id)
+            when = rules.reminder_time(round_.deadline_at, member.tz, now)
+            if when is not None:
+                await queue.enqueue(conn, "round.remind", f"remind:{round_.id}:{member.id}",
+                                    {"round": round_.id, "member": member.id}, due_at=when, now=now,
+                                    workspace_id=round_.workspace.id)
     await _report_when_settled(deps, round_)
 
 
@@ -401,8 +408,7 @@ async def report_reach(deps: Deps, job: Job) -> None:
 
 async def send_reminder(deps: Deps, job: Job) -> None:
     """One reminder, only to someone who has not answered, only while the round is open."""
-    round_ = await _round(deps, job.payload["round"])
-    member = await _member(deps, job.payload["member"])
+    round_, member = await _round_and_member(deps, job.payload["round"], job.payload["member"])
     if rules.is_closed(round_.deadline_at, round_.status, deps.clock.now()) or member.unreachable or member.deleted:
         return
     async with deps.db.transaction() as conn:

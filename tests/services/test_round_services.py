@@ -8,14 +8,14 @@ import sqlalchemy as sa
 
 from core.bootstrap import build_deps, build_worker
 from core.config import Settings
-from core.domain.refs import WorkspaceRef
+from core.domain.refs import PersonRef, WorkspaceRef
 from core.domain.rounds import ShareInput
 from core.messages.model import Form, Notice, plain_text
 from core.jobs import queue
 from core.persistence import repository as repo
 from core.persistence.db import Database
 from core.persistence.tables import answers, jobs
-from core.ports import FixedClock
+from core.ports import FixedClock, RetryLater
 from core.services import rounds
 from core.services.rounds import HOME_REFRESH
 from tests.fakes.messenger import FakeMessenger
@@ -161,6 +161,36 @@ async def test_unreachable_member_is_marked_and_not_retried(world):
     assert member.unreachable == "blocked"
     assert statuses[f"dm:1:{member.id}"] == "done"  # not retried
     assert f"remind:1:{member.id}" not in statuses  # and never reminded
+
+
+async def test_a_dm_retried_after_a_hiccup_asks_the_directory_once_and_keeps_what_it_said(world):
+    deps, messenger, worker, clock, (lead, _a, bob) = world
+    looked_up, hiccups = [], {"UBOB"}
+    person, send_dm = messenger.person, messenger.send_dm
+
+    async def counted_person(ref):
+        looked_up.append(ref.id)
+        return await person(ref)
+
+    async def send_dm_after_a_hiccup(to, message, *, key=None):
+        if to.id in hiccups:
+            hiccups.discard(to.id)
+            raise RetryLater("rate limited", seconds=1)
+        return await send_dm(to, message, key=key)
+
+    messenger.person, messenger.send_dm = counted_person, send_dm_after_a_hiccup
+    await rounds.share_insight(deps, author=lead, data=share_input())
+    await worker.run_due()
+    assert not messenger.dms("UBOB") and len(messenger.dms("UANN")) == 1
+    clock.advance(seconds=5)
+    await worker.run_due()
+    assert len(messenger.dms("UBOB")) == 1
+    assert looked_up.count("UBOB") == 1  # the retry used what the first attempt learnt
+    async with deps.db.transaction() as conn:
+        stored = await repo.find_member(conn, bob)
+        bot = await repo.find_member(conn, PersonRef(WS, "UBOT"))
+    assert (stored.name, stored.tz, stored.refreshed_at) == ("Bob", "America/New_York", MONDAY)
+    assert bot.is_bot and bot.refreshed_at == MONDAY
 
 
 async def test_a_home_refresh_for_someone_erased_meanwhile_just_ends(world):
