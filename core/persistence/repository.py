@@ -167,11 +167,16 @@ def _member(row, workspace: WorkspaceRef) -> MemberRow:
                      row.is_bot, row.deleted, row.unreachable, row.refreshed_at, row.ws_locale)
 
 
+# Built once, with the id as a parameter: every job reads its round and person, and building the query
+# (and its cache key) each time cost about as much as running it.
+_MEMBER_BY_ID = (sa.select(*_member_cols, workspaces.c.platform, workspaces.c.external_id.label("ws_external"),
+                           workspaces.c.locale.label("ws_locale"))
+                 .join(workspaces, workspaces.c.id == members.c.workspace_id)
+                 .where(members.c.id == sa.bindparam("member_id")))
+
+
 async def get_member(conn: AsyncConnection, member_id: int) -> MemberRow:
-    row = (await conn.execute(
-        sa.select(*_member_cols, workspaces.c.platform, workspaces.c.external_id.label("ws_external"),
-                  workspaces.c.locale.label("ws_locale"))
-        .join(workspaces, workspaces.c.id == members.c.workspace_id).where(members.c.id == member_id))).one()
+    row = (await conn.execute(_MEMBER_BY_ID, {"member_id": member_id})).one()
     return _member(row, WorkspaceRef(row.platform, row.ws_external))
 
 
@@ -217,20 +222,23 @@ async def insert_round(conn: AsyncConnection, **values) -> int:
     return result.scalar_one()
 
 
+_author = members.alias("author")
+_ROUND_BY_ID = (  # built once, like _MEMBER_BY_ID
+    sa.select(rounds, workspaces.c.platform, workspaces.c.external_id.label("ws_external"),
+              workspaces.c.name.label("ws_name"), workspaces.c.locale.label("ws_locale"),
+              workspaces.c.tz.label("ws_tz"), channels.c.external_id.label("ch_external"),
+              _author.c.external_id.label("a_external"), _author.c.name.label("a_name"),
+              _author.c.locale.label("a_locale"), _author.c.tz.label("a_tz"), _author.c.is_bot.label("a_bot"),
+              _author.c.deleted.label("a_deleted"), _author.c.unreachable.label("a_unreachable"),
+              _author.c.refreshed_at.label("a_refreshed"))
+    .join(workspaces, workspaces.c.id == rounds.c.workspace_id)
+    .join(channels, channels.c.id == rounds.c.channel_id)
+    .join(_author, _author.c.id == rounds.c.author_id)
+    .where(rounds.c.id == sa.bindparam("round_id")))
+
+
 async def get_round(conn: AsyncConnection, round_id: int) -> RoundRow | None:
-    author = members.alias("author")
-    row = (await conn.execute(
-        sa.select(rounds, workspaces.c.platform, workspaces.c.external_id.label("ws_external"),
-                  workspaces.c.name.label("ws_name"), workspaces.c.locale.label("ws_locale"),
-                  workspaces.c.tz.label("ws_tz"), channels.c.external_id.label("ch_external"),
-                  author.c.external_id.label("a_external"), author.c.name.label("a_name"),
-                  author.c.locale.label("a_locale"), author.c.tz.label("a_tz"), author.c.is_bot.label("a_bot"),
-                  author.c.deleted.label("a_deleted"), author.c.unreachable.label("a_unreachable"),
-                  author.c.refreshed_at.label("a_refreshed"))
-        .join(workspaces, workspaces.c.id == rounds.c.workspace_id)
-        .join(channels, channels.c.id == rounds.c.channel_id)
-        .join(author, author.c.id == rounds.c.author_id)
-        .where(rounds.c.id == round_id))).one_or_none()
+    row = (await conn.execute(_ROUND_BY_ID, {"round_id": round_id})).one_or_none()
     if row is None:
         return None
     ws = WorkspaceRef(row.platform, row.ws_external)
