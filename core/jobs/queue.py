@@ -67,9 +67,8 @@ async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, 
     """Queue many effects of one kind at once (a fan-out); keys already queued are left alone."""
     rows = [dict(kind=kind, key=key, payload=payload, workspace_id=workspace_id, status=PENDING, due_at=due_at,
                  attempts=0, generation=0, created_at=now) for key, payload in items]
-    for start in range(0, len(rows), 500):  # stay well under SQLite's bound-parameter limit
-        await conn.execute(upsert(conn, jobs).values(rows[start:start + 500])
-                           .on_conflict_do_nothing(index_elements=[jobs.c.key]))
+    if rows:  # one statement run for every row (executemany), compiled once
+        await conn.execute(upsert(conn, jobs).on_conflict_do_nothing(index_elements=[jobs.c.key]), rows)
 
 
 def _free(now: datetime):

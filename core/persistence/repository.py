@@ -131,10 +131,9 @@ async def ensure_member(conn: AsyncConnection, workspace_id: int, external_id: s
 
 async def ensure_members(conn: AsyncConnection, workspace_id: int, external_ids: list[str]) -> dict[str, int]:
     """Make sure these people exist (facts are filled in later, from the directory); their ids."""
-    for start in range(0, len(external_ids), 500):
-        chunk = external_ids[start:start + 500]
-        await conn.execute(upsert(conn, members).values(
-            [{"workspace_id": workspace_id, "external_id": e, "name": ""} for e in chunk]).on_conflict_do_nothing())
+    if external_ids:
+        await conn.execute(upsert(conn, members).on_conflict_do_nothing(),
+                           [{"workspace_id": workspace_id, "external_id": e, "name": ""} for e in external_ids])
     ids: dict[str, int] = {}
     for start in range(0, len(external_ids), 500):
         chunk = external_ids[start:start + 500]
@@ -262,8 +261,8 @@ async def update_round(conn: AsyncConnection, round_id: int, *, expect_status: s
 # --- recipients --------------------------------------------------------------------------------------
 async def add_recipients(conn: AsyncConnection, round_id: int, member_ids: list[int]) -> None:
     if member_ids:
-        await conn.execute(upsert(conn, recipients).values(
-            [{"round_id": round_id, "member_id": m} for m in member_ids]).on_conflict_do_nothing())
+        await conn.execute(upsert(conn, recipients).on_conflict_do_nothing(),
+                           [{"round_id": round_id, "member_id": m} for m in member_ids])
 
 
 async def is_recipient(conn: AsyncConnection, round_id: int, member_id: int) -> bool:
