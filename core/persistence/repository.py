@@ -36,6 +36,7 @@ class MemberRow:
     unreachable: str | None
     refreshed_at: datetime | None = None
     workspace_locale: str | None = None  # the workspace's language, the fallback for the person's
+    home_opened_at: datetime | None = None  # when they first opened their Home (None: never)
 
 
 @dataclass(frozen=True)
@@ -158,12 +159,13 @@ async def ensure_channel(conn: AsyncConnection, workspace_id: int, external_id: 
 
 
 _member_cols = [members.c.id, members.c.workspace_id, members.c.external_id, members.c.name, members.c.locale,
-                members.c.tz, members.c.is_bot, members.c.deleted, members.c.unreachable, members.c.refreshed_at]
+                members.c.tz, members.c.is_bot, members.c.deleted, members.c.unreachable, members.c.refreshed_at,
+                members.c.home_opened_at]
 
 
 def _member(row, workspace: WorkspaceRef) -> MemberRow:
     return MemberRow(row.id, row.workspace_id, PersonRef(workspace, row.external_id), row.name, row.locale, row.tz,
-                     row.is_bot, row.deleted, row.unreachable, row.refreshed_at, row.ws_locale)
+                     row.is_bot, row.deleted, row.unreachable, row.refreshed_at, row.ws_locale, row.home_opened_at)
 
 
 # Built once, with the id as a parameter: every job reads its round and person, and building the query
@@ -204,14 +206,12 @@ async def mark_home_opened(conn: AsyncConnection, member_id: int, now: datetime)
                        .values(home_opened_at=now))
 
 
-async def home_viewers(conn: AsyncConnection, round_id: int, *, only: int | None = None) -> list[int]:
-    """The round's people (its recipients and its author; with `only`, just that one of them) who have
-    opened their Home: theirs shows the round, so it is worth refreshing when the round changes."""
+async def home_viewers(conn: AsyncConnection, round_id: int) -> list[int]:
+    """The round's people (its recipients and its author) who have opened their Home: theirs shows the
+    round, so it is worth refreshing when the round changes."""
     people = sa.union(sa.select(recipients.c.member_id).where(recipients.c.round_id == round_id),
                       sa.select(rounds.c.author_id).where(rounds.c.id == round_id))
     query = sa.select(members.c.id).where(members.c.id.in_(people), members.c.home_opened_at.is_not(None))
-    if only is not None:
-        query = query.where(members.c.id == only)
     return list((await conn.execute(query.order_by(members.c.id))).scalars())
 
 
@@ -229,7 +229,7 @@ _ROUND_BY_ID = (  # built once, like _MEMBER_BY_ID
               _author.c.external_id.label("a_external"), _author.c.name.label("a_name"),
               _author.c.locale.label("a_locale"), _author.c.tz.label("a_tz"), _author.c.is_bot.label("a_bot"),
               _author.c.deleted.label("a_deleted"), _author.c.unreachable.label("a_unreachable"),
-              _author.c.refreshed_at.label("a_refreshed"))
+              _author.c.refreshed_at.label("a_refreshed"), _author.c.home_opened_at.label("a_home_opened"))
     .join(workspaces, workspaces.c.id == rounds.c.workspace_id)
     .join(channels, channels.c.id == rounds.c.channel_id)
     .join(_author, _author.c.id == rounds.c.author_id)
@@ -243,7 +243,8 @@ async def get_round(conn: AsyncConnection, round_id: int) -> RoundRow | None:
     ws = WorkspaceRef(row.platform, row.ws_external)
     workspace = WorkspaceRow(row.workspace_id, ws, row.ws_name, row.ws_locale, row.ws_tz)
     author_row = MemberRow(row.author_id, row.workspace_id, PersonRef(ws, row.a_external), row.a_name, row.a_locale,
-                           row.a_tz, row.a_bot, row.a_deleted, row.a_unreachable, row.a_refreshed, row.ws_locale)
+                           row.a_tz, row.a_bot, row.a_deleted, row.a_unreachable, row.a_refreshed, row.ws_locale,
+                           row.a_home_opened)
     post = Posted(row.post_conversation, row.post_id) if row.post_id else None
     return RoundRow(row.id, workspace, ChannelRef(ws, row.ch_external), row.channel_id, author_row, row.title,
                     row.link, row.body, tuple(row.questions), row.share_mode, row.locale, row.status,
@@ -315,7 +316,8 @@ def _answer_query():
 def _answer(row) -> AnswerRow:
     ws = WorkspaceRef(row.platform, row.ws_external)
     member = MemberRow(row.m_id, row.m_workspace_id, PersonRef(ws, row.m_external_id), row.m_name, row.m_locale,
-                       row.m_tz, row.m_is_bot, row.m_deleted, row.m_unreachable, row.m_refreshed_at, row.ws_locale)
+                       row.m_tz, row.m_is_bot, row.m_deleted, row.m_unreachable, row.m_refreshed_at, row.ws_locale,
+                       row.m_home_opened_at)
     reply = Posted(row.reply_conversation, row.reply_id) if row.reply_id else None
     return AnswerRow(row.id, row.round_id, member, tuple(row.texts), row.version, row.updated_at, reply)
 

@@ -261,14 +261,19 @@ async def fan_out(deps: Deps, job: Job) -> None:
                                  due_at=now, now=now, workspace_id=round_.workspace.id)
         await queue.enqueue(conn, "round.post", f"post:{round_.id}", {"round": round_.id}, due_at=now, now=now,
                             workspace_id=round_.workspace.id)
-        await _refresh_homes(conn, round_, "open", now, only=round_.author.id)  # now among the rounds they shared
+        await _refresh_homes(conn, round_, "open", now, only=round_.author)  # now among the rounds they shared
 
 
 async def _refresh_homes(conn: AsyncConnection, round_: RoundRow, moment: str, now: datetime, *,
-                         only: int | None = None) -> None:
-    """Queue a Home refresh for the round's people (or `only` that one) who have opened their Home:
-    the round just joined or left their lists there. One row per person and moment."""
-    viewers = await repo.home_viewers(conn, round_.id, only=only)
+                         only: MemberRow | None = None) -> None:
+    """Queue a Home refresh for the round's people (or `only` that one, as the job read them) who have
+    opened their Home: the round just joined or left their lists there. One row per person and moment.
+    Someone who first opens their Home after the job read them sees the round there already: opening
+    publishes it, and they were the round's since it started."""
+    if only is None:
+        viewers = await repo.home_viewers(conn, round_.id)
+    else:
+        viewers = [only.id] if only.home_opened_at is not None else []
     await queue.enqueue_many(conn, HOME_REFRESH, [(f"home:{round_.id}:{m}:{moment}", {"member": m}) for m in viewers],
                              due_at=now, now=now, workspace_id=round_.workspace.id)
 
@@ -367,7 +372,7 @@ async def send_dm(deps: Deps, job: Job) -> None:
         else:
             await repo.update_recipient(conn, round_.id, member.id, dm_conversation=posted.conversation,
                                         dm_id=posted.id)
-            await _refresh_homes(conn, round_, "open", now, only=member.id)
+            await _refresh_homes(conn, round_, "open", now, only=member)
             when = rules.reminder_time(round_.deadline_at, member.tz, now)
             if when is not None:
                 await queue.enqueue(conn, "round.remind", f"remind:{round_.id}:{member.id}",
