@@ -8,11 +8,13 @@ the lease while working, and mark the row done, retried or dead.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.persistence.db import upsert
@@ -47,19 +49,24 @@ async def enqueue(
     """Queue an effect once. With `rearm`, an effect that already ran is queued again (and one that is
     running will run once more afterwards): used when the thing it delivers has changed, e.g. an
     edited answer whose thread reply must be updated."""
-    statement = upsert(conn, jobs).values(
-        kind=kind, key=key, payload=payload, workspace_id=workspace_id, status=PENDING,
-        due_at=due_at, attempts=0, generation=0, created_at=now,
-    )
-    if rearm:
-        statement = statement.on_conflict_do_update(
-            index_elements=[jobs.c.key],
-            set_={"status": PENDING, "due_at": due_at, "payload": payload, "attempts": 0,
-                  "generation": jobs.c.generation + 1, "last_error": None},
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=[jobs.c.key])
-    await conn.execute(statement)
+    row = dict(kind=kind, key=key, payload=payload, workspace_id=workspace_id, status=PENDING, due_at=due_at,
+               attempts=0, generation=0, created_at=now)
+    if not rearm:
+        await conn.execute(_insert_new(conn.dialect.name), row)
+        return
+    await conn.execute(upsert(conn, jobs).values(**row).on_conflict_do_update(
+        index_elements=[jobs.c.key],
+        set_={"status": PENDING, "due_at": due_at, "payload": payload, "attempts": 0,
+              "generation": jobs.c.generation + 1, "last_error": None},
+    ))
+
+
+@functools.cache
+def _insert_new(dialect: str):
+    """INSERT of job rows whose key is not queued yet, the columns from the parameters; built once per
+    dialect (every job queues its follow-ups with it, and building it cost about as much as running it)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(jobs).on_conflict_do_nothing(index_elements=[jobs.c.key])
 
 
 async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, dict]], *, due_at: datetime,
@@ -67,8 +74,8 @@ async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, 
     """Queue many effects of one kind at once (a fan-out); keys already queued are left alone."""
     rows = [dict(kind=kind, key=key, payload=payload, workspace_id=workspace_id, status=PENDING, due_at=due_at,
                  attempts=0, generation=0, created_at=now) for key, payload in items]
-    if rows:  # one statement run for every row (executemany), compiled once
-        await conn.execute(upsert(conn, jobs).on_conflict_do_nothing(index_elements=[jobs.c.key]), rows)
+    if rows:  # one statement run for every row (executemany)
+        await conn.execute(_insert_new(conn.dialect.name), rows)
 
 
 def _free(now: datetime):
@@ -122,14 +129,17 @@ async def renew(conn: AsyncConnection, ids: list[int], *, worker: str, until: da
         )
 
 
+_DONE = (sa.update(jobs)  # built once, like _insert_new
+         .where(jobs.c.id == sa.bindparam("b_id"), jobs.c.locked_by == sa.bindparam("b_worker"),
+                jobs.c.generation == sa.bindparam("b_generation"))
+         .values(status=DONE, finished_at=sa.bindparam("b_now", type_=jobs.c.finished_at.type), locked_by=None,
+                 locked_until=None))
+
+
 async def finish(conn: AsyncConnection, job: Job, *, worker: str, now: datetime) -> None:
     """Done — unless the job was re-armed while it ran; then it runs once more."""
-    done = (
-        sa.update(jobs)
-        .where(jobs.c.id == job.id, jobs.c.locked_by == worker, jobs.c.generation == job.generation)
-        .values(status=DONE, finished_at=now, locked_by=None, locked_until=None)
-    )
-    if (await conn.execute(done)).rowcount == 0:
+    done = await conn.execute(_DONE, {"b_id": job.id, "b_worker": worker, "b_generation": job.generation, "b_now": now})
+    if done.rowcount == 0:
         await release(conn, job, worker=worker)
 
 

@@ -190,10 +190,13 @@ async def find_member(conn: AsyncConnection, person: PersonRef) -> MemberRow | N
     return None if row is None else _member(row, person.workspace)
 
 
+_UPDATE_MEMBER = sa.update(members).where(members.c.id == sa.bindparam("b_id"))  # SET: the parameters given
+
+
 async def update_member(conn: AsyncConnection, member_id: int, **values) -> None:
     """Change these columns of a person (nothing when none are given)."""
     if values:
-        await conn.execute(sa.update(members).where(members.c.id == member_id).values(**values))
+        await conn.execute(_UPDATE_MEMBER, {"b_id": member_id, **values})
 
 
 async def mark_unreachable(conn: AsyncConnection, member_id: int, reason: str) -> None:
@@ -276,15 +279,21 @@ async def get_recipient(conn: AsyncConnection, round_id: int, member_id: int):
         recipients.c.round_id == round_id, recipients.c.member_id == member_id))).one_or_none()
 
 
+_UPDATE_RECIPIENT = sa.update(recipients).where(  # SET: the parameters given
+    recipients.c.round_id == sa.bindparam("b_round"), recipients.c.member_id == sa.bindparam("b_member"))
+
+
 async def update_recipient(conn: AsyncConnection, round_id: int, member_id: int, **values) -> None:
-    await conn.execute(sa.update(recipients).where(
-        recipients.c.round_id == round_id, recipients.c.member_id == member_id).values(**values))
+    await conn.execute(_UPDATE_RECIPIENT, {"b_round": round_id, "b_member": member_id, **values})
+
+
+_UNSETTLED = sa.select(sa.func.count()).select_from(recipients).where(
+    recipients.c.round_id == sa.bindparam("round_id"), recipients.c.dm_id.is_(None), recipients.c.unreachable.is_(None))
 
 
 async def unsettled_recipients(conn: AsyncConnection, round_id: int) -> int:
     """Recipients whose DM was neither delivered nor given up on yet."""
-    return (await conn.execute(sa.select(sa.func.count()).select_from(recipients).where(
-        recipients.c.round_id == round_id, recipients.c.dm_id.is_(None), recipients.c.unreachable.is_(None)))).scalar_one()
+    return (await conn.execute(_UNSETTLED, {"round_id": round_id})).scalar_one()
 
 
 async def recipient_problems(conn: AsyncConnection, round_id: int) -> list[str]:
