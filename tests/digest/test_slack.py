@@ -7,7 +7,6 @@ can stand at any moment of the week.
 from __future__ import annotations
 
 import asyncio
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,8 +15,9 @@ from core.persistence.db import Database
 from tests.conftest import create_pg_database, drop_pg_database, require_postgres
 from tests.digest.seed import World
 from tests.fakes import slack_requests
+from tests.fakes.processes import run_due
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack_app.conftest import ROOT, server_env, start_server, stop_server, submission
+from tests.slack_app.conftest import server_env, start_server, stop_server, submission
 
 UTC = timezone.utc
 # Friday 4 December 2026; the digest is due at 15:00 in Brussels = 14:00 UTC.
@@ -46,15 +46,6 @@ async def seed(database_url: str, channels=("C1",)) -> None:
                                   answered={people[0]: BEFORE - timedelta(days=1)})
     finally:
         await db.dispose()
-
-
-async def run_due(env: dict, now: datetime) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "unmeet", "jobs", "run-due", "--now", now.isoformat(), cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    output, _ = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, output.decode()
-    return output.decode()
 
 
 def worker_env(slack: FakeSlackApi, database_url: str) -> dict:
