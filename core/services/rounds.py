@@ -28,10 +28,10 @@ from core.messages.i18n import Translator, translator
 from core.messages.llm import summarise_now_button, with_draft_button
 from core.messages.model import Form, Notice, rich
 from core.persistence import repository as repo
-from core.persistence.focus import focus_ends_at
 from core.persistence.repository import AnswerRow, MemberRow, RoundRow
 from core.ports import Person, RetryLater, Unreachable
 from core.services.deps import Deps
+from core.services.nudges import hold_nudge
 
 log = logging.getLogger("unmeet.rounds")
 
@@ -422,8 +422,7 @@ async def send_reminder(deps: Deps, job: Job) -> None:
         recipient = await repo.get_recipient(conn, round_.id, member.id)
         if recipient is None or recipient.reminded_at is not None or recipient.unreachable:
             return
-        if (focus_until := await focus_ends_at(conn, member.id, deps.clock.now())) is not None:
-            raise Defer(focus_until)  # held back while the person is in focus; sent when it ends
+        await hold_nudge(conn, member_id=member.id, now=deps.clock.now())
     t = translator(member.locale, round_.workspace.locale, deps.settings.unmeet_default_locale)
     await _deliver(deps, job, member, views.reminder_dm(t, round_, member.tz))
     async with deps.db.transaction() as conn:
