@@ -134,6 +134,7 @@ class Digest:
     focus: FocusWeek | None = None  # None: no focus data this week (or no focus feature)
     meetings: MeetingWeek | None = None
     history: tuple[WeekPoint, ...] = ()
+    one_things: tuple[str, ...] = ()  # the team's shared One Things (texts only, never names)
 
     @property
     def is_empty(self) -> bool:

@@ -9,6 +9,7 @@ from core.charts import ChartLabels, weekly_chart
 from core.domain.digest import WORK_KINDS, Digest, RoundLine
 from core.domain.text import N_
 from core.messages.i18n import Translator
+from core.messages import one_thing as one_thing_views
 from core.messages.llm import summarise_now_button
 from core.messages.model import (Actions, Bold, Button, Choice, Context, Divider, File, Form, Header, Italic, Link,
                                  Message, Section, SelectInput, TextInput, rich)
@@ -92,6 +93,7 @@ def digest_message(t: Translator, digest: Digest, *, links: dict[int, str] | Non
         if len(digest.coming) > MAX_LISTED:
             parts += ["\n", t.ngettext("…and {n} more", "…and {n} more", len(digest.coming) - MAX_LISTED)]
         blocks.append(Section(rich(*parts)))
+    blocks += one_thing_views.digest_blocks(t, digest.one_things)
     blocks.append(Context(rich(_("Team figures only: the digest never names who did or didn't answer."))))
     attachments = (chart_file(t, digest),) if chart and digest.has_chart else ()
     return Message(tuple(blocks), fallback=_("Weekly digest") + " " + span, attachments=attachments)
@@ -185,6 +187,7 @@ class Home:
     focus: HomeFocus | None = None
     meetings: tuple[HomeMeeting, ...] = ()
     shared: tuple[HomeRound, ...] = ()  # open rounds the person shared
+    one_thing: tuple = ()  # the One Thing's section, already in the person's language (core.messages.one_thing)
 
 
 def home_view(t: Translator, home: Home) -> Message:
@@ -217,6 +220,7 @@ def home_view(t: Translator, home: Home) -> Message:
         blocks += [Divider(), Header(_("Your recent meeting checks"))]
         blocks.append(Section(rich(*[part for m in home.meetings for part in ("• ", m.title, " — ", m.outcome,
                                                                               "\n")][:-1])))
+    blocks += home.one_thing
     blocks += [Divider(), Actions((Button(_("Channel settings"), SETTINGS_ACTION),))]
     return Message(tuple(blocks), fallback=_("Your rounds to answer"))
 

@@ -22,6 +22,7 @@ from core.persistence.tables import (answers, jobs, members, metadata, rounds, s
 from core.persistence.tables_focus import focus_blocks, focus_sessions, meeting_checks, oauth_states, user_tokens
 from core.persistence.tables_installations import installations
 from core.persistence.tables_llm import llm_usage
+from core.persistence.tables_one_thing import one_things
 from core.persistence.tables_teams import teams_conversations
 from core.persistence.teams import CARD_PREFIX, INSTALL, PERSON
 
@@ -153,8 +154,8 @@ async def set_summary_body(conn: AsyncConnection, round_id: int, body: dict) -> 
 async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None) -> dict[str, int]:
     """Delete what is older than `cutoff` (None: keep everything): workspaces uninstalled before it
     with all their data; rounds that ended (closed, or their deadline passed) before it, with their
-    answers, recipients and summaries; focus sessions, planned blocks and meeting checks; finished
-    jobs; token ledgers. And always the housekeeping that would grow forever: event ids older than
+    answers, recipients and summaries; focus sessions, planned blocks and meeting checks; One Things
+    replaced before it (a current one stays while it is current); finished jobs; token ledgers. And always the housekeeping that would grow forever: event ids older than
     EVENT_MEMORY, expired OAuth states. Returns the rows deleted per table (cascades not counted).
     Idempotent: a second run at the same moment deletes nothing."""
     counts: dict[str, int] = {}
@@ -174,6 +175,7 @@ async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None
     await delete(focus_sessions, sa.func.coalesce(focus_sessions.c.ended_at, focus_sessions.c.ends_at) < cutoff)
     await delete(focus_blocks, focus_blocks.c.starts_at < cutoff)
     await delete(meeting_checks, meeting_checks.c.created_at < cutoff)
+    await delete(one_things, one_things.c.replaced_at < cutoff)
     await delete(jobs, jobs.c.status.in_((DONE, DEAD, CANCELLED)),
                  sa.func.coalesce(jobs.c.finished_at, jobs.c.created_at) < cutoff)
     await delete(llm_usage, llm_usage.c.day < cutoff.date())
