@@ -3,7 +3,7 @@ Home section and the digest's list."""
 
 from __future__ import annotations
 
-from core.domain.one_thing import NOTE_MAX, Answer
+from core.domain.one_thing import NOTE_MAX, TEXT_MAX, Answer
 from core.messages.i18n import Translator
 from core.messages.model import (Actions, Block, Bold, Button, Choice, Context, Divider, Form, Header, Italic,
                                  Message, Section, SelectInput, TextInput, rich)
@@ -130,7 +130,7 @@ def form(t: Translator, *, value: str = "", shared: bool = False, errors: dict[s
     return Form(id=FORM, title=gettext("My One Thing"), submit=gettext("Save"), close=gettext("Cancel"),
                 metadata=metadata, errors=errors or {},
                 inputs=(TextInput("text", gettext("The one idea I keep"), value, multiline=True,
-                                  max_length=INPUT_LIMIT, hint=gettext("One idea, at most 500 characters.")),
+                                  max_length=INPUT_LIMIT, hint=gettext("One idea, at most {max} characters.", max=TEXT_MAX)),
                         SelectInput("share", gettext("Who sees it"), choices, SHARED if shared else PRIVATE,
                                     radio=True)),
                 intro=(Section(rich(gettext("What is the one idea you keep from a session, a round or a read? "
