@@ -4,16 +4,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from slack_bolt.async_app import AsyncApp
 
 from core.messages import one_thing as views
+from core.messages.model import Context, Form, Message, rich
 from core.services import one_thing
 from core.services.deps import Deps
 from slack_app import render
 from slack_app.common import button_value, channel_of, person_of, show_notice, slack_id
-from slack_app.focus import reply
+from slack_app.focus import reply as focus_reply
 
 COMMAND = "/one-thing"
+
+
+async def reply(client, body: dict, person, channel: str | None, result: Message | Form) -> None:
+    """A reply, or the modal. A modal can't show an input's error until it is submitted, so one that
+    opens with errors (a too-long `/one-thing …`) says them above the inputs, over the kept text."""
+    if isinstance(result, Form) and result.errors:
+        result = replace(result, intro=result.intro + tuple(Context(rich("⚠️ " + e)) for e in result.errors.values()))
+    await focus_reply(client, body, person, channel, result)
 
 
 def _metadata(body: dict) -> tuple[str, str | None]:
