@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.persistence.digest import _team as team_of
+from core.persistence.tables import members
 from core.persistence.tables_one_thing import one_things
 
 
@@ -54,10 +55,17 @@ async def history(conn: AsyncConnection, member_id: int, *, limit: int) -> list[
     return [_row(row) for row in rows]
 
 
+async def hold_person(conn: AsyncConnection, member_id: int) -> None:
+    """Saves of one person's One Thing one after the other: on PostgreSQL the member row is locked until
+    the transaction ends (SQLite lets one writer at a time anyway)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.select(members.c.id).where(members.c.id == member_id).with_for_update())
+
+
 async def replace_current(conn: AsyncConnection, *, workspace_id: int, member_id: int, text: str, shared: bool,
                           now: datetime) -> int:
-    """The current One Thing (if any) becomes history; this one is current. Returns its id. Two saves
-    racing: the unique index on the current one makes the second fail (IntegrityError)."""
+    """The current One Thing (if any) becomes history; this one is current. Returns its id. (The unique
+    index on the current one guards the rule "one per person" whatever happens; `hold_person` first.)"""
     await conn.execute(sa.update(one_things).where(
         one_things.c.member_id == member_id, one_things.c.replaced_at.is_(None)).values(replaced_at=now))
     return (await conn.execute(sa.insert(one_things).values(

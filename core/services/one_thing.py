@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError, NoResultFound
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain import one_thing as rules
@@ -114,28 +114,22 @@ async def save_one_thing(deps: Deps, *, person: PersonRef, text: str, share: boo
     if error := rules.check_text(text):
         return Invalid(views.form(t, value=text, shared=bool(share), errors=errors_text(t, {"text": error})))
     text = rules.clean(text)
-    for attempt in (1, 2):
-        now = deps.clock.now()
-        try:
-            async with deps.db.transaction() as conn:
-                current = await store.current(conn, member.id)
-                if current is not None and current.text == text:
-                    if share is None or share == current.shared:
-                        return Done(views.unchanged(t, current))
-                    await store.set_shared(conn, current.id, share)
-                    await _refresh_home(conn, member, "shared", now)
-                    return Done(views.sharing_changed(t, await store.get(conn, current.id)))
-                one_thing_id = await store.replace_current(conn, workspace_id=member.workspace_id, member_id=member.id,
-                                                           text=text, shared=bool(share), now=now)
-                await queue.enqueue(conn, CHECK_KIND, check_key(one_thing_id),
-                                    {"one_thing": one_thing_id, "member": member.id},
-                                    due_at=rules.check_due(now, member.tz), now=now, workspace_id=member.workspace_id)
-                await _refresh_home(conn, member, "saved", now)
-                saved = await store.get(conn, one_thing_id)
-            break
-        except IntegrityError:  # another save of theirs won the race for "current": look again
-            if attempt == 2:
-                raise
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        await store.hold_person(conn, member.id)
+        current = await store.current(conn, member.id)
+        if current is not None and current.text == text:
+            if share is None or share == current.shared:
+                return Done(views.unchanged(t, current))
+            await store.set_shared(conn, current.id, share)
+            await _refresh_home(conn, member, "shared", now)
+            return Done(views.sharing_changed(t, await store.get(conn, current.id)))
+        one_thing_id = await store.replace_current(conn, workspace_id=member.workspace_id, member_id=member.id,
+                                                   text=text, shared=bool(share), now=now)
+        await queue.enqueue(conn, CHECK_KIND, check_key(one_thing_id), {"one_thing": one_thing_id, "member": member.id},
+                            due_at=rules.check_due(now, member.tz), now=now, workspace_id=member.workspace_id)
+        await _refresh_home(conn, member, "saved", now)
+        saved = await store.get(conn, one_thing_id)
     deps.wake_worker()
     return Done(views.recorded(t, saved, replaced=current))
 

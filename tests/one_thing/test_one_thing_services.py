@@ -335,3 +335,14 @@ async def test_every_message_renders_on_both_platforms_in_both_languages(world):
         for form in forms:
             assert block_kit_problems(slack_render.modal(form), "view") == []
             assert_valid_card(teams_render.form_card(form))
+
+
+async def test_saves_racing_leave_one_current_one_thing(world):
+    import asyncio
+
+    await one_thing.one_thing_command(world.deps, person=world.ann, text="Warm up")  # the member exists
+    results = await asyncio.gather(*(one_thing.save_one_thing(world.deps, person=world.ann, text=f"Idea {n}",
+                                                              share=None) for n in range(4)))
+    assert all(isinstance(r, one_thing.Done) for r in results)
+    current = [r for r in await rows(world.db) if r.replaced_at is None]
+    assert len(current) == 1 and len(await rows(world.db)) == 5
