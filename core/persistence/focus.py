@@ -102,11 +102,11 @@ async def sessions_between(conn: AsyncConnection, member_id: int, start: datetim
 
 
 async def release_held_reminders(conn: AsyncConnection, workspace_id: int, member_id: int, *, held_until: datetime,
-                                 now: datetime) -> int:
-    """Round reminders to this person that waited for a focus session's planned end are due now
+                                 now: datetime, kinds: tuple[str, ...] = ("round.remind",)) -> int:
+    """Nudges (jobs of `kinds`) to this person that waited for a focus session's planned end are due now
     (the session ended earlier). Returns how many were moved."""
     rows = (await conn.execute(sa.select(jobs.c.id, jobs.c.payload).where(
-        jobs.c.workspace_id == workspace_id, jobs.c.kind == "round.remind", jobs.c.status == PENDING,
+        jobs.c.workspace_id == workspace_id, jobs.c.kind.in_(kinds), jobs.c.status == PENDING,
         jobs.c.due_at > now, jobs.c.due_at <= held_until))).all()
     ids = [row.id for row in rows if row.payload.get("member") == member_id]
     if ids:

@@ -41,6 +41,7 @@ from core.persistence import repository as repo
 from core.persistence.focus import SessionRow
 from core.persistence.repository import MemberRow
 from core.services.deps import Deps
+from core.services.nudges import NUDGE_KINDS
 from core.services.rounds import errors_text, known_person, person_translator
 
 log = logging.getLogger("unmeet.focus")
@@ -437,7 +438,7 @@ async def end_job(deps: Deps, job: Job) -> None:
             await store.set_status_set(conn, session.id, False)
     async with deps.db.transaction() as conn:
         released = await store.release_held_reminders(conn, session.workspace_id, session.member_id,
-                                                      held_until=session.ends_at, now=now)
+                                                      held_until=session.ends_at, now=now, kinds=NUDGE_KINDS)
     if released:
         deps.wake_worker()
 

@@ -16,6 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.jobs.worker import Defer
 from core.persistence.focus import focus_ends_at
 
+# The job kinds that pass this gate, with the person in their payload (`{"member": id}`): when a focus
+# session ends early, the ones it held back are due at once.
+NUDGE_KINDS = ("round.remind", "onething.check")
+
 
 async def nudge_moment(conn: AsyncConnection, *, member_id: int, now: datetime) -> datetime:
     """The earliest moment from `now` at which a nudge may reach this person: after any focus

@@ -29,6 +29,7 @@ from core.ports import FixedClock
 from core.services import focus, home, one_thing, privacy
 from core.services.deps import Deps
 from core.services.digest import build_digest
+from core.services.nudges import NUDGE_KINDS
 from slack_app import render as slack_render
 from teams_app import render as teams_render
 from tests.digest.seed import World as DigestWorld
@@ -179,6 +180,20 @@ async def test_the_check_waits_for_focus_time_to_end(world):
     assert checks_sent(world.messenger, "U1") == []
     assert (await check_job(world.db, row.id)).due_at == TUESDAY + timedelta(days=7, minutes=50)
     world.clock.current = TUESDAY + timedelta(days=7, minutes=50)
+    await world.worker.run_due()
+    assert len(checks_sent(world.messenger, "U1")) == 1
+
+
+async def test_a_focus_session_stopped_early_lets_the_held_check_go_at_once(world):
+    assert one_thing.CHECK_KIND in NUDGE_KINDS
+    await one_thing.one_thing_command(world.deps, person=world.ann, text="Fewer meetings")
+    world.clock.current = TUESDAY + timedelta(days=7) - timedelta(minutes=10)
+    await focus.start_focus(world.deps, person=world.ann, start=Start(60))
+    world.clock.current = TUESDAY + timedelta(days=7)
+    await world.worker.run_due()
+    assert checks_sent(world.messenger, "U1") == []
+    world.clock.advance(minutes=5)
+    await focus.stop_focus(world.deps, person=world.ann)
     await world.worker.run_due()
     assert len(checks_sent(world.messenger, "U1")) == 1
 
