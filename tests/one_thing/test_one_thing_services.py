@@ -15,7 +15,7 @@ from core.config import Settings
 from core.domain import one_thing as rules
 from core.domain.digest import week_of
 from core.domain.focus import Start
-from core.domain.refs import PersonRef, WorkspaceRef
+from core.domain.refs import WorkspaceRef
 from core.jobs import queue
 from core.llm.offline import OfflineSummariser
 from core.messages import one_thing as views

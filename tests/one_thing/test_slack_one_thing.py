@@ -18,7 +18,7 @@ from core.persistence.db import Database
 from tests.digest.seed import World as DigestWorld
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack_app.conftest import BOT_TOKEN, serving, submission
+from tests.slack_app.conftest import BOT_TOKEN, serving
 from tests.slack_app.test_round import texts
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
