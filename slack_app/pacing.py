@@ -17,7 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+
+from core import metrics
 
 PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
 METHOD_TIERS = {
@@ -103,6 +106,17 @@ class PacedWebClient(AsyncWebClient):
         body = kwargs.get("json") or kwargs.get("data") or kwargs.get("params") or {}
         channel = body.get("channel") if isinstance(body, dict) else None
         await self.pacer.wait(api_method, channel)
+        metrics.platform_call("slack", api_method)
         if self._shared_session is not None and (self.session is None or self.session.closed):
             self.session = self._shared_session()
         return await super().api_call(api_method, **kwargs)
+
+
+class RateLimitCounter(AsyncRetryHandler):
+    """Counts every 429 Slack answers, also those slack_sdk retries by itself; retries nothing. First in
+    a client's retry handlers: slack_sdk shows each response to them in order until one retries."""
+
+    async def can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        if response is not None and response.status_code == 429:
+            metrics.rate_limited("slack", request.url.rsplit("/", 1)[-1].split("?", 1)[0])
+        return False
