@@ -89,11 +89,13 @@ def known_job_kinds(kinds) -> None:
     _job_kinds = _job_kinds | frozenset(kinds)
 
 
-def request(endpoint: str, kind: str | None, status: int, seconds: float) -> None:
+def request(endpoint: str, kind: str | None, status: int, seconds: float) -> str:
+    """Count one platform request; returns its kind as counted (safe to log: one of a known few)."""
     endpoint = bounded(endpoint, ENDPOINTS)
     kind = "none" if kind is None else bounded(kind, REQUEST_KINDS)  # none: a page (OAuth), not a payload
     REQUESTS.labels(endpoint, kind, str(status) if 100 <= status < 600 else OTHER).inc()
     ACK_SECONDS.labels(endpoint, kind).observe(seconds)
+    return kind
 
 
 def job_started(kind: str, lag_seconds: float) -> None:

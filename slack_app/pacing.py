@@ -106,17 +106,19 @@ class PacedWebClient(AsyncWebClient):
         body = kwargs.get("json") or kwargs.get("data") or kwargs.get("params") or {}
         channel = body.get("channel") if isinstance(body, dict) else None
         await self.pacer.wait(api_method, channel)
-        metrics.platform_call("slack", api_method)
         if self._shared_session is not None and (self.session is None or self.session.closed):
             self.session = self._shared_session()
         return await super().api_call(api_method, **kwargs)
 
 
-class RateLimitCounter(AsyncRetryHandler):
-    """Counts every 429 Slack answers, also those slack_sdk retries by itself; retries nothing. First in
-    a client's retry handlers: slack_sdk shows each response to them in order until one retries."""
+class CallCounter(AsyncRetryHandler):
+    """Counts every request sent to Slack (also those slack_sdk retries by itself) and every 429; retries
+    nothing. First in a client's retry handlers: slack_sdk shows each answer (or failure) to them in order
+    until one retries, and Bolt copies them into the client it makes for each request."""
 
     async def can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        method = request.url.rsplit("/", 1)[-1].split("?", 1)[0]
+        metrics.platform_call("slack", method)
         if response is not None and response.status_code == 429:
-            metrics.rate_limited("slack", request.url.rsplit("/", 1)[-1].split("?", 1)[0])
+            metrics.rate_limited("slack", method)
         return False

@@ -25,6 +25,7 @@ from core.persistence import migrate
 from core.services.deps import Deps
 
 log = logging.getLogger("unmeet.ops")
+access_log = logging.getLogger("unmeet.http")  # a line per platform request: no path, query or body
 
 DEPS = web.AppKey("deps", Deps)
 CHECK_SECONDS = 3.0  # a readiness or metrics query that takes longer counts as the database being away
@@ -36,8 +37,8 @@ ENDPOINTS = {"/slack/events": "slack_events", "/api/messages": "teams_messages",
 
 @web.middleware
 async def observe(request: web.Request, handler) -> web.StreamResponse:
-    """A platform request: an id for every log line it causes (also after the ack), then its count and
-    how long it took to answer, by the kind its handler found (`request[metrics.KIND]`)."""
+    """A platform request: an id for every log line it causes (also after the ack), then its count, how
+    long it took to answer, by the kind its handler found (`request[metrics.KIND]`), and one log line."""
     endpoint = ENDPOINTS.get(request.path)
     if endpoint is None:
         return await handler(request)
@@ -52,7 +53,9 @@ async def observe(request: web.Request, handler) -> web.StreamResponse:
         status = error.status
         raise
     finally:
-        metrics.request(endpoint, request.get(metrics.KIND), status, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        kind = metrics.request(endpoint, request.get(metrics.KIND), status, seconds)
+        access_log.info("%s %s %s %d %.1f ms", request.method, endpoint, kind, status, seconds * 1000)
         logs.request_id.set(None)  # the connection's next request gets its own
 
 
