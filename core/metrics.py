@@ -10,6 +10,7 @@ Recording is a dictionary lookup and an addition: nothing here awaits or touches
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -22,7 +23,8 @@ from core.persistence.tables import jobs
 disable_created_metrics()  # no `*_created` series: half the exposition, and nothing dashboards use
 
 OTHER = "other"
-KIND = "unmeet.request_kind"  # where a platform handler notes the kind of request it got (unmeet/ops.py counts it)
+# a platform handler notes the kind of request it got here (unmeet/ops.py counts the request by it)
+request_kind: ContextVar[str | None] = ContextVar("request_kind", default=None)
 
 # Slack acks must arrive within 3 s and Teams answers within 15 s: buckets around both.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 15.0)

@@ -91,11 +91,11 @@ class SlackAdapter:
         except Exception:  # noqa: BLE001 - a body Bolt can't parse is a bad request, not our failure
             bolt_request = None
         if bolt_request is None or not slack_shaped(bolt_request.body):
-            request[metrics.KIND] = "unreadable"
+            metrics.request_kind.set("unreadable")
             log.info("unreadable request to %s refused", EVENTS_PATH)
             return web.Response(status=400, text="unreadable request")
         body = bolt_request.body
-        request[metrics.KIND] = "command" if "command" in body else body.get("type")
+        metrics.request_kind.set("command" if "command" in body else body.get("type"))
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
     async def _socket_mode(self, _app: web.Application):

@@ -131,5 +131,5 @@ class TeamsAdapter:
             activity = None
         if activity is None or not isinstance(activity.type, str) or not isinstance(activity.service_url, str):
             return web.json_response({"error": "expected a Bot Framework activity"}, status=400)
-        request[metrics.KIND] = activity.type
+        metrics.request_kind.set(activity.type)
         return await self.adapter.process(request, self.bot)

@@ -38,11 +38,12 @@ ENDPOINTS = {"/slack/events": "slack_events", "/api/messages": "teams_messages",
 @web.middleware
 async def observe(request: web.Request, handler) -> web.StreamResponse:
     """A platform request: an id for every log line it causes (also after the ack), then its count, how
-    long it took to answer, by the kind its handler found (`request[metrics.KIND]`), and one log line."""
+    long it took to answer, by the kind its handler found (`metrics.request_kind`, set in this task), and one log line."""
     endpoint = ENDPOINTS.get(request.path)
     if endpoint is None:
         return await handler(request)
     logs.new_request_id(request.headers.get("X-Request-Id"))
+    metrics.request_kind.set(None)
     started = time.perf_counter()
     status = 500
     try:
@@ -54,7 +55,7 @@ async def observe(request: web.Request, handler) -> web.StreamResponse:
         raise
     finally:
         seconds = time.perf_counter() - started
-        kind = metrics.request(endpoint, request.get(metrics.KIND), status, seconds)
+        kind = metrics.request(endpoint, metrics.request_kind.get(), status, seconds)
         access_log.info("%s %s %s %d %.1f ms", request.method, endpoint, kind, status, seconds * 1000)
         logs.request_id.set(None)  # the connection's next request gets its own
 
