@@ -163,6 +163,8 @@ async def test_metrics_count_requests_jobs_platform_calls_and_the_model(morning)
     assert value(found, "unmeet_platform_rate_limited_total", platform="slack", method="chat.postMessage") >= 1
     assert value(found, "unmeet_platform_calls_total", platform="slack", method="views.open") == len(
         slack.calls_to("views.open"))
+    # with the person's own token too (the status set at the start; `jobs run-due` clears it at the end)
+    assert value(found, "unmeet_platform_calls_total", platform="slack", method="users.profile.set") == 1
 
     assert value(found, "unmeet_llm_calls_total", task="summarize_round", outcome="ok") == 1  # summarise now
     assert value(found, "unmeet_llm_tokens_total", task="summarize_round", direction="in") > 100
