@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
                                disable_created_metrics, generate_latest)
 
+from core.llm.prompts import PROMPTS_DIR
 from core.persistence.db import Database
 from core.persistence.tables import jobs
 
@@ -50,8 +51,7 @@ SLACK_METHODS = frozenset({
 TEAMS_METHODS = frozenset({"send_activity", "update_activity", "create_conversation", "get_paged_members",
                            "get_member"})
 JOB_OUTCOMES = frozenset({"done", "retried", "deferred", "dead"})
-LLM_TASKS = frozenset({"draft_insight", "meeting_reason", "merge_summaries", "repair_json", "summarize_batch",
-                       "summarize_round"})
+LLM_TASKS = frozenset(path.parent.name for path in PROMPTS_DIR.glob("*/v*.md"))  # every prompt's task
 LLM_OUTCOMES = frozenset({"ok", "error"})
 # core/llm/gate.py's reasons a model's answer was replaced by the offline one
 LLM_FALLBACK_REASONS = frozenset({"not_configured", "switched_off", "budget", "endpoint_error", "timeout"})
