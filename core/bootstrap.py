@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from core import metrics
 from core.config import Settings
 from core.jobs.worker import Handler, Worker
 from core.llm.offline import OfflineSummariser
@@ -21,6 +22,7 @@ from core.services.rounds import ROUND_JOBS
 # every feature's {job kind: handler(deps, job)}
 JOB_TABLES = (ROUND_JOBS, FOCUS_JOBS, DIGEST_JOBS, HOME_JOBS, PRIVACY_JOBS, ONE_THING_JOBS)
 STARTUP = (ensure_schedule, ensure_sweep)  # every feature's async f(deps), run when a worker starts
+metrics.known_job_kinds(kind for table in JOB_TABLES for kind in table)  # the job metrics' label set
 
 
 def build_deps(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Deps:

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     # kept; 0 keeps them forever. The daily sweep (and `unmeet data sweep`) deletes what is older.
     unmeet_retention_days: int = Field(365, ge=0)
 
+    # Operating it
+    unmeet_metrics: bool = True  # GET /metrics (Prometheus text format) on the server's port
+    unmeet_log_format: str = Field("text", pattern="^(text|json)$")  # json: one JSON object per line
+    # `unmeet worker`'s own port for /healthz, /readyz and /metrics (on HOST); 0: none
+    unmeet_worker_port: int = Field(0, ge=0, le=65535)
+
     # Jobs
     job_lease_seconds: float = 30.0
     job_max_attempts: int = 8

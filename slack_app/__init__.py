@@ -14,6 +14,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
+from core import metrics
 from core.services.deps import Deps
 from slack_app import digest, focus, installs, llm, meetings, one_thing, rounds
 from slack_app.bots import SlackBots
@@ -90,8 +91,11 @@ class SlackAdapter:
         except Exception:  # noqa: BLE001 - a body Bolt can't parse is a bad request, not our failure
             bolt_request = None
         if bolt_request is None or not slack_shaped(bolt_request.body):
+            metrics.request_kind.set("unreadable")
             log.info("unreadable request to %s refused", EVENTS_PATH)
             return web.Response(status=400, text="unreadable request")
+        body = bolt_request.body
+        metrics.request_kind.set("command" if "command" in body else body.get("type"))
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
     async def _socket_mode(self, _app: web.Application):

@@ -22,7 +22,7 @@ from core.domain.refs import WorkspaceRef
 from core.jobs.worker import Permanent
 from core.services import installations
 from core.services.deps import Deps
-from slack_app.pacing import PacedWebClient, SlackPacer
+from slack_app.pacing import PacedWebClient, CallCounter, SlackPacer
 
 CACHE_SECONDS = 60.0  # how long a workspace's bot token is used before it is read again
 
@@ -60,7 +60,8 @@ class SlackBots:
         # Retry-After), and 5xx / dropped connections, before a job sees them.
         return PacedWebClient(token=token, base_url=self.deps.settings.slack_api_url, pacer=pacer,
                               session=self._http,
-                              retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                              retry_handlers=[CallCounter(),
+                                              AsyncConnectionErrorRetryHandler(max_retry_count=2),
                                               AsyncServerErrorRetryHandler(max_retry_count=2),
                                               AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
 

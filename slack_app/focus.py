@@ -30,6 +30,7 @@ from core.ports import RetryLater
 from core.services import focus
 from core.services.deps import Deps
 from slack_app import render
+from slack_app.pacing import CallCounter
 from slack_app.common import STALE_BUTTON, button_value, channel_of, notify, person_of, show_notice, slack_id
 
 log = logging.getLogger("unmeet.slack.focus")
@@ -53,7 +54,7 @@ class SlackStatusSetter:
 
     def _client(self, token: str) -> AsyncWebClient:
         return AsyncWebClient(token=token, base_url=self.settings.slack_api_url,
-                              retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+                              retry_handlers=[CallCounter(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
 
     @staticmethod
     def _raise(error: SlackApiError) -> None:

@@ -17,7 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+
+from core import metrics
 
 PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
 METHOD_TIERS = {
@@ -106,3 +109,16 @@ class PacedWebClient(AsyncWebClient):
         if self._shared_session is not None and (self.session is None or self.session.closed):
             self.session = self._shared_session()
         return await super().api_call(api_method, **kwargs)
+
+
+class CallCounter(AsyncRetryHandler):
+    """Counts every request sent to Slack (also those slack_sdk retries by itself) and every 429; retries
+    nothing. First in a client's retry handlers: slack_sdk shows each answer (or failure) to them in order
+    until one retries, and Bolt copies them into the client it makes for each request."""
+
+    async def can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        method = request.url.rsplit("/", 1)[-1].split("?", 1)[0]
+        metrics.platform_call("slack", method)
+        if response is not None and response.status_code == 429:
+            metrics.rate_limited("slack", method)
+        return False

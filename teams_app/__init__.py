@@ -25,6 +25,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity
 from botframework.connector.auth import ChannelValidation
 
+from core import metrics
 from core.config import Settings
 from core.services.deps import Deps
 from teams_app import digest, focus, llm, meetings, one_thing, rounds
@@ -130,4 +131,5 @@ class TeamsAdapter:
             activity = None
         if activity is None or not isinstance(activity.type, str) or not isinstance(activity.service_url, str):
             return web.json_response({"error": "expected a Bot Framework activity"}, status=400)
+        metrics.request_kind.set(activity.type)
         return await self.adapter.process(request, self.bot)

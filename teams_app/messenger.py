@@ -33,6 +33,7 @@ from botbuilder.schema import (Activity, ActivityTypes, Attachment, ChannelAccou
                                ConversationReference, ErrorResponseException)
 from msrest.exceptions import ClientRequestError
 
+from core import metrics
 from core.domain.refs import ChannelRef, PersonRef, Posted, WorkspaceRef
 from core.jobs.worker import Permanent
 from core.messages.model import Message
@@ -93,14 +94,19 @@ class TeamsMessenger:
         async with self.deps.db.transaction() as conn:
             return await store.get_reference(conn, workspace, kind, external_id)
 
-    async def _call(self, tenant: str, conversation: str | None, operation: Callable[[], Awaitable[Any]]) -> Any:
-        """Run one Bot Connector request at Teams' pace; retry what Teams says is transient."""
+    async def _call(self, tenant: str, conversation: str | None, operation: Callable[[], Awaitable[Any]],
+                    method: str = "send_activity") -> Any:
+        """Run one Bot Connector request at Teams' pace; retry what Teams says is transient. `method`
+        names the request in the metrics."""
         for attempt in range(1, INLINE_ATTEMPTS + 1):
             await self.pacer.wait(conversation, tenant)
+            metrics.platform_call("teams", method)
             try:
                 return await operation()
             except ErrorResponseException as error:
                 status, code, retry_after = error_details(error)
+                if status == 429:
+                    metrics.rate_limited("teams", method)
                 if status not in RETRYABLE:
                     raise
                 delay = retry_after if retry_after is not None else 0.5 * 2 ** (attempt - 1)
@@ -157,7 +163,8 @@ class TeamsMessenger:
 
         while True:
             try:
-                result = await self._call(channel.workspace.id, None, lambda: self._in(reference, page))
+                result = await self._call(channel.workspace.id, None, lambda: self._in(reference, page),
+                                          "get_paged_members")
             except ErrorResponseException as error:
                 raise self._failed(error) from error
             members.extend(result.members or [])
@@ -194,7 +201,7 @@ class TeamsMessenger:
                 return await self._connector(turn_context).conversations.get_conversation_member(team_id, ref.id)
 
             try:
-                account = await self._call(ref.workspace.id, None, lambda: self._in(reference, lookup))
+                account = await self._call(ref.workspace.id, None, lambda: self._in(reference, lookup), "get_member")
             except ErrorResponseException as error:
                 if error_details(error)[0] == 404:
                     continue
@@ -242,7 +249,8 @@ class TeamsMessenger:
             return await turn_context.update_activity(deepcopy(activity))
 
         try:
-            await self._call(stored.tenant, reference.conversation.id, lambda: self._in(reference, replace))
+            await self._call(stored.tenant, reference.conversation.id, lambda: self._in(reference, replace),
+                             "update_activity")
         except ErrorResponseException as error:
             raise self._failed(error) from error
 
@@ -283,7 +291,8 @@ class TeamsMessenger:
 
         try:
             await self._call(person.workspace.id, f"create:{person.id}", lambda: self.adapter.create_conversation(
-                self.app_id, first_message, parameters, anchor.channel_id or "msteams", anchor.service_url))
+                self.app_id, first_message, parameters, anchor.channel_id or "msteams", anchor.service_url),
+                "create_conversation")
         except ErrorResponseException as error:
             status, code, _ = error_details(error)
             if status == 403 and code == "MessageWritesBlocked":

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from core import logs
 from core.config import Settings
 
 
@@ -51,9 +51,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin at every start
     settings = Settings()
+    logs.configure(settings.unmeet_log_format)
     if args.command == "serve":
         from unmeet.server import ConfigurationError, serve
 

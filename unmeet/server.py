@@ -1,4 +1,4 @@
-"""One process: the aiohttp server (Slack, Teams, health) and the job worker in the same event loop."""
+"""One process: the aiohttp server (Slack, Teams, health, metrics) and the job worker in the same event loop."""
 
 from __future__ import annotations
 
@@ -6,19 +6,19 @@ import asyncio
 import ipaddress
 import logging
 import signal
+from contextlib import suppress
 from datetime import datetime
 
 from aiohttp import web
 
 from core.bootstrap import build_deps, build_worker, start_features
 from core.config import Settings
+from core.jobs.worker import Worker
 from core.ports import FixedClock
 from core.services.deps import Deps
+from unmeet import ops
 
 log = logging.getLogger("unmeet")
-
-
-DEPS = web.AppKey("deps", Deps)
 
 
 class ConfigurationError(Exception):
@@ -83,40 +83,65 @@ def add_platforms(deps: Deps, app: web.Application | None) -> list[str]:
     return notes
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True, "platforms": sorted(request.app[DEPS].messengers)})
-
-
-def build_app(deps: Deps) -> tuple[web.Application, list[str]]:
-    app = web.Application(client_max_size=1024 ** 2)
-    app[DEPS] = deps
-    app.router.add_get("/healthz", _healthz)
+def build_app(deps: Deps, *, worker: Worker | None = None) -> tuple[web.Application, list[str]]:
+    """The web app: the platforms' routes and the operator's (/healthz, /readyz, /metrics); `worker`
+    is the job worker running in this process, if any (readiness watches it)."""
+    app = web.Application(client_max_size=1024 ** 2, middlewares=[ops.observe])
+    ops.add_routes(app, deps, worker)
     notes = add_platforms(deps, app)
     return app, notes
 
 
-async def serve(settings: Settings, *, worker: bool = True, ready: asyncio.Event | None = None,
-                stop: asyncio.Event | None = None) -> None:
-    deps = build_deps(settings)
-    app, notes = build_app(deps)
-    for note in notes:
-        log.warning(note)
-    stop = stop or asyncio.Event()
+async def work(deps: Deps, worker: Worker, stop: asyncio.Event) -> None:
+    """Seed the features' periodic jobs, then run the worker until `stop`. While the database can't be
+    used yet (not reachable, not migrated) the process stays up and tries again every few seconds;
+    /readyz says what it waits for."""
+    delay = 1.0
+    while True:
+        try:
+            await start_features(deps)
+            break
+        except Exception as error:  # noqa: BLE001 - waiting for the database is the point
+            log.warning("the job worker waits for the database (%s); trying again in %.0f s",
+                        type(error).__name__, delay)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                return
+            delay = min(delay * 2, 30.0)
+    try:
+        await worker.run_forever(stop)
+    except Exception:
+        log.exception("the job worker stopped")
+        raise
+
+
+def _on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread (tests) or not supported
             pass
+
+
+async def serve(settings: Settings, *, worker: bool = True, ready: asyncio.Event | None = None,
+                stop: asyncio.Event | None = None) -> None:
+    deps = build_deps(settings)
+    job_worker = build_worker(deps) if worker else None
+    app, notes = build_app(deps, worker=job_worker)
+    for note in notes:
+        log.warning(note)
+    stop = stop or asyncio.Event()
+    _on_signals(stop)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     log.info("unmeet is listening on http://%s:%s", settings.host, settings.port)
     tasks = []
-    if worker:
-        await start_features(deps)
-        tasks.append(asyncio.create_task(build_worker(deps).run_forever(stop)))
+    if job_worker is not None:
+        tasks.append(asyncio.create_task(work(deps, job_worker, stop)))
     if ready is not None:
         ready.set()
     try:
@@ -129,17 +154,28 @@ async def serve(settings: Settings, *, worker: bool = True, ready: asyncio.Event
 
 
 async def run_worker(settings: Settings) -> None:
+    """`unmeet worker`: the job worker alone; with UNMEET_WORKER_PORT, also /healthz, /readyz and /metrics
+    on that port (no platform routes)."""
     deps = build_deps(settings)
     for note in add_platforms(deps, None):
         log.warning(note)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    _on_signals(stop)
+    worker = build_worker(deps)
+    runner = None
+    if settings.unmeet_worker_port:
+        app = web.Application()
+        ops.add_routes(app, deps, worker)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, settings.unmeet_worker_port).start()
+        log.info("the worker answers /healthz, /readyz and /metrics on http://%s:%s", settings.host,
+                 settings.unmeet_worker_port)
     try:
-        await start_features(deps)
-        await build_worker(deps).run_forever(stop)
+        await work(deps, worker, stop)
     finally:
+        if runner is not None:
+            await runner.cleanup()
         await deps.close()
 
 

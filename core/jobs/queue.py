@@ -33,6 +33,7 @@ class Job:
     generation: int
     workspace_id: int | None
     recovered: bool = False  # the last holder died mid-way: the effect may already have happened
+    due_at: datetime | None = None  # when it was due (this run's lag is measured from it)
 
 
 async def enqueue(
@@ -94,7 +95,7 @@ async def claim(conn: AsyncConnection, *, worker: str, now: datetime, lease: flo
     claim is one statement unless there is something to cancel."""
     gone = jobs.c.workspace_id.in_(sa.select(workspaces.c.id).where(workspaces.c.uninstalled_at.is_not(None)))
     columns = (jobs.c.id, jobs.c.kind, jobs.c.key, jobs.c.payload, jobs.c.attempts, jobs.c.generation,
-               jobs.c.workspace_id, jobs.c.recovered)
+               jobs.c.workspace_id, jobs.c.recovered, jobs.c.due_at)
     held: list[Job] = []
     while len(held) < limit:
         wanted = limit - len(held)

@@ -10,10 +10,12 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from core import logs, metrics
 from core.jobs import queue
 from core.jobs.queue import Job
 from core.persistence.db import Database
@@ -53,6 +55,7 @@ class Worker:
         self._running: dict[int, asyncio.Task] = {}
         self._held: dict[int, Job] = {}  # the jobs behind `_running`, to release them at shutdown
         self._wake = asyncio.Event()
+        self.running = False  # run_forever's loop is going (readiness, unmeet/ops.py)
 
     def wake(self) -> None:
         """New work was queued in this process: look now instead of at the next poll."""
@@ -65,12 +68,19 @@ class Worker:
 
     async def _run(self, job: Job) -> None:
         handler = self.handlers[job.kind]
+        logs.job_id.set(f"{job.kind}#{job.id}")  # this task's log lines (each job runs in a task of its own)
+        started = time.perf_counter()
+        if job.due_at is not None:
+            metrics.job_started(job.kind, (self.clock.now() - job.due_at).total_seconds())
+        outcome = "retried"
         try:
             await handler(job)
         except Defer as deferred:
+            outcome = "deferred"
             async with self.db.transaction() as conn:
                 await queue.defer(conn, job, deferred.until, worker=self.name)
         except Permanent as error:
+            outcome = "dead"
             log.warning("job %s (%s) failed for good: %s", job.key, job.kind, error)
             async with self.db.transaction() as conn:
                 await queue.fail(conn, job, str(error), worker=self.name, now=self.clock.now(), retry_in=None,
@@ -82,13 +92,17 @@ class Worker:
                 dead = await queue.fail(conn, job, f"{type(error).__name__}: {error}", worker=self.name,
                                         now=self.clock.now(), retry_in=retry_in, max_attempts=self.max_attempts)
             if dead:
+                outcome = "dead"
                 log.error("job %s (%s) is dead after %d attempts: %s", job.key, job.kind, job.attempts, error)
             else:
                 log.warning("job %s (%s) attempt %d failed, retry in %.1fs: %s", job.key, job.kind,
                             job.attempts, retry_in, error)
         else:
+            outcome = "done"
             async with self.db.transaction() as conn:
                 await queue.finish(conn, job, worker=self.name, now=self.clock.now())
+        finally:
+            metrics.job_finished(job.kind, outcome, time.perf_counter() - started)
 
     async def run_due(self, now: datetime | None = None) -> int:
         """Run every job due at `now` (default: the clock's now) once, then return how many ran.
@@ -118,6 +132,7 @@ class Worker:
         moment to finish, and release the rest so another worker takes it at once."""
         heartbeat = asyncio.create_task(self._heartbeat())
         log.info("job worker %s started", self.name)
+        self.running = True
         try:
             while not stop.is_set():
                 free = self.concurrency - len(self._running)
@@ -143,6 +158,7 @@ class Worker:
                     continue
                 await self._idle(stop)
         finally:
+            self.running = False
             if self._running:
                 await asyncio.wait(list(self._running.values()), timeout=self.lease / 2)
             heartbeat.cancel()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
+from core import metrics
 from core.config import Settings
 from core.llm.prompts import load
 
@@ -100,12 +101,14 @@ class LlmClient:
                 model=model, messages=messages, max_tokens=max_tokens, temperature=0.2,
                 response_format={"type": "json_object"}, extra_headers={"X-Unmeet-Prompt": prompt_id})
         except self._api_error as error:  # the SDK already retried 429/5xx/connection errors
+            metrics.llm_call(prompt_id, ok=False)
             raise LlmError(f"{prompt_id}: {type(error).__name__}: {error}", Usage(calls=1)) from error
         text = (response.choices[0].message.content or "") if response.choices else ""
         if response.usage is not None:
             spent = Usage(1, response.usage.prompt_tokens or 0, response.usage.completion_tokens or 0)
         else:  # some self-hosted servers leave usage out
             spent = Usage(1, sum(approx_tokens(m["content"]) for m in messages), approx_tokens(text))
+        metrics.llm_call(prompt_id, ok=True, tokens_in=spent.tokens_in, tokens_out=spent.tokens_out)
         return text, spent
 
 

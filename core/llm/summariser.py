@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
+from core import metrics
 from core.domain.summary import AnswerText, QuestionSummary, Quote, SummaryInput, SummaryResult, Theme
 from core.llm import gate
 from core.llm.client import LlmError, Usage, approx_tokens
@@ -275,6 +276,7 @@ class LlmSummariser:
         except TimeoutError:
             log.warning("round %s: LLM summary took too long, using the offline one", data.round_id)
             reason = gate.TOO_SLOW
+        metrics.llm_fallback("summarize_round", reason)
         return await self.fallback.summarise(data, reason=reason)
 
     async def _summarise(self, data: SummaryInput) -> SummaryResult:

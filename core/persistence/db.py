@@ -16,6 +16,9 @@ from core.config import async_database_url
 
 def make_engine(url: str, **kwargs) -> AsyncEngine:
     url = async_database_url(url)
+    # A failed statement's error leaves its parameters out: they hold what people wrote and encrypted
+    # tokens, and errors end up in logs and in jobs' last_error.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+from core import metrics
 from core.domain import rounds as rules
 from core.domain.refs import PersonRef
 from core.domain.rounds import FieldError, ShareInput, ShareMode
 from core.domain.summary import AnswerText, SummaryInput
 from core.domain.text import N_
 from core.llm.client import LlmError, approx_tokens
-from core.llm.gate import Access, Llm
+from core.llm.gate import ENDPOINT, Access, Llm
 from core.llm.neutralise import neutralise, urls_in
 from core.llm.summariser import LANGUAGES
 from core.messages import rounds as views
@@ -90,13 +91,15 @@ async def draft_insight(deps: Deps, *, author: PersonRef, bullets: str, base: Sh
                        share_mode=base.share_mode, channel_id=base.channel_id)
     llm = llm_of(deps)
     access = await llm.access(member.workspace_id)
-    if access.refusal(approx_tokens(bullets) + 600) is not None:
+    if (refused := access.refusal(approx_tokens(bullets) + 600)) is not None:
+        metrics.llm_fallback("draft_insight", refused)
         return Draft(plain, views.notice(t.gettext(E_DRAFT_PLAIN)))
     try:
         result, _usage = await llm.complete(access, member.workspace_id, "draft_insight", "v1",
                                             {"notes": bullets, "language": LANGUAGES[t.language]}, DraftOut)
     except LlmError as error:
         log.warning("draft failed, giving the plain one: %s", error)
+        metrics.llm_fallback("draft_insight", ENDPOINT)
         return Draft(plain, views.notice(t.gettext(E_DRAFT_FAILED)))
     allowed = urls_in([bullets, base.link])
     questions = tuple(neutralise(q, allowed, limit=rules.QUESTION_MAX) or d for q, d in zip(result["questions"], typed))
@@ -156,6 +159,7 @@ async def meeting_reason(deps: Deps, workspace_id: int, check_summary: str, loca
                                             ReasonOut)
     except LlmError as error:
         log.warning("meeting reason failed: %s", error)
+        metrics.llm_fallback("meeting_reason", ENDPOINT)
         return None
     return neutralise(result["reason"], limit=300) or None
 
