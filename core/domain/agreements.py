@@ -268,3 +268,22 @@ QUESTIONNAIRE = {
     },
 }
 TOPICS = ("availability", "tools", "meetings")
+
+
+# --- the meeting check ----------------------------------------------------------------------------
+R_NO_MEETING_DAY = N_("That's a no-meeting day for this team: share it in writing, or pick another day.")
+R_AGENDA = N_("This team agreed that a meeting needs an agenda: send it with the invitation.")
+
+
+def team_verdict(outcome, team: TeamRules, weekday: int):
+    """The meeting check's outcome as the team's agreement bends it: on a no-meeting day the answer
+    is "go async", and a team that wants agendas is reminded of it."""
+    from dataclasses import replace
+
+    from core.domain.meetings import Reason, Verdict
+
+    if weekday in team.no_meeting_days:
+        outcome = replace(outcome, verdict=Verdict.GO_ASYNC, reasons=(Reason(R_NO_MEETING_DAY, {}), *outcome.reasons))
+    if team.agenda_required:
+        outcome = replace(outcome, reasons=(*outcome.reasons, Reason(R_AGENDA, {})))
+    return outcome
