@@ -15,14 +15,14 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from core.services.deps import Deps
-from slack_app import digest, focus, installs, llm, meetings, rounds
+from slack_app import agreements, digest, focus, installs, llm, meetings, rounds
 from slack_app.bots import SlackBots
 from slack_app.common import register_fallbacks, register_platform_events
 from slack_app.messenger import SlackMessenger
 
 log = logging.getLogger("unmeet.slack")
 
-FEATURES = [rounds.register, digest.register, focus.register, meetings.register, llm.register]
+FEATURES = [rounds.register, digest.register, focus.register, meetings.register, llm.register, agreements.register]
 
 EVENTS_PATH = "/slack/events"
 

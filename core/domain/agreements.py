@@ -287,3 +287,28 @@ def team_verdict(outcome, team: TeamRules, weekday: int):
     if team.agenda_required:
         outcome = replace(outcome, reasons=(*outcome.reasons, Reason(R_AGENDA, {})))
     return outcome
+
+
+def form_input(values: dict) -> AgreementInput:
+    """The edit form's values (Slack modal state or a Teams card's data) as an `AgreementInput`;
+    dates may come as dates or ISO text, anything else unreadable counts as empty."""
+    def text(key: str, default: str = "") -> str:
+        value = values.get(key)
+        return value if isinstance(value, str) and value else default
+
+    def day(key: str) -> date | None:
+        value = values.get(key)
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value[:10]) if isinstance(value, str) and value else None
+        except ValueError:
+            return None
+
+    return AgreementInput(
+        principles=text("principles"), rules=text("rules"), work_start=text("work_start", NONE),
+        work_end=text("work_end", NONE), response_hours=text("response_hours", NONE),
+        focus_hours=text("focus_hours", NONE), no_meeting_day=text("no_meeting_day", NONE),
+        agenda=text("agenda", NONE),
+        actions=tuple(ActionInput(text(f"a{n}_text"), text(f"a{n}_owner", NONE), day(f"a{n}_due"))
+                      for n in range(1, ACTION_ROWS + 1)))
