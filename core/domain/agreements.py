@@ -102,7 +102,7 @@ NONE = "none"
 HOUR_CHOICES = tuple(f"{h:02d}:00" for h in range(6, 22))
 RESPONSE_CHOICES = (2, 4, 8, 24, 48)  # hours
 FOCUS_CHOICES = (2, 4, 6, 8, 10, 15)  # hours a week
-WEEKDAYS = (0, 1, 2, 3, 4)
+WEEKDAYS = (0, 1, 2, 3, 4, 5, 6)  # weekends too: some teams work them
 
 
 @dataclass(frozen=True)
