@@ -122,6 +122,14 @@ class WeekPoint:
 
 
 @dataclass(frozen=True)
+class AgreementWeek:
+    """The team's published agreement: its version and its open actions (text, due date)."""
+
+    version: int
+    open_actions: tuple[tuple[str, date | None], ...]
+
+
+@dataclass(frozen=True)
 class Digest:
     channel: ChannelRef
     week: Week
@@ -134,6 +142,7 @@ class Digest:
     focus: FocusWeek | None = None  # None: no focus data this week (or no focus feature)
     meetings: MeetingWeek | None = None
     history: tuple[WeekPoint, ...] = ()
+    agreement: AgreementWeek | None = None  # None: the team has no published agreement
 
     @property
     def is_empty(self) -> bool:

@@ -238,6 +238,18 @@ async def team_focus_goal(conn: AsyncConnection, member_id: int) -> int | None:
     return None
 
 
+async def agreement_week(conn: AsyncConnection, channel_id: int):
+    """For the weekly digest: the channel's published version and its open actions, or None."""
+    from core.domain.digest import AgreementWeek
+
+    agreement = await find_agreement(conn, channel_id)
+    if agreement is None or agreement.version == 0:
+        return None
+    content = await published_content(conn, agreement.id)
+    return AgreementWeek(agreement.version, tuple((a.text, a.due_on) for a in content.actions
+                                                  if a.state == ActionState.OPEN))
+
+
 async def workspace_agreements(conn: AsyncConnection, workspace_id: int) -> list[AgreementRow]:
     rows = await conn.execute(_agreement_query().where(agreements.c.workspace_id == workspace_id,
                                                        agreements.c.version > 0))

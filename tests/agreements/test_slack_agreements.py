@@ -159,6 +159,13 @@ async def test_questionnaire_to_draft_to_published_agreement(server):
     await command(server, "U3")
     await slack.wait_for(lambda: any("version 2" in e for e in ephemerals(server, "U3")))
 
+    # The digest carries the agreement's version and its open actions.
+    status, _ = await server.post(slack_requests.slash_command("/unmeet", "digest", user_id="U3", channel_id="CA",
+                                                               trigger_id=slack.new_trigger_id("U3")))
+    assert status == 200
+    digest = await slack.wait_for(lambda: [e for e in ephemerals(server, "U3") if "Weekly digest" in e])
+    assert "Version 2" in digest[-1] and "1 open action" in digest[-1] and "Write the channel guide" in digest[-1]
+
 
 async def test_the_action_owner_gets_two_dms_once_each_and_the_message_shows_done(server):
     slack = server.slack
