@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.agreements import ActionState, Rule, TeamRules, team_rules
 from core.persistence.db import upsert
-from core.persistence.tables import channels, members
+from core.persistence.tables import channels, members, rounds
 from core.persistence.tables_agreements import (agreement_actions, agreement_members, agreement_principles,
                                                 agreement_rules, agreement_versions, agreements)
 
@@ -248,6 +248,12 @@ async def agreement_week(conn: AsyncConnection, channel_id: int):
     content = await published_content(conn, agreement.id)
     return AgreementWeek(agreement.version, tuple((a.text, a.due_on) for a in content.actions
                                                   if a.state == ActionState.OPEN))
+
+
+async def latest_round(conn: AsyncConnection, *, channel_id: int, author_id: int) -> int | None:
+    """The round this person shared last in this channel (the questionnaire just sent)."""
+    return (await conn.execute(sa.select(sa.func.max(rounds.c.id)).where(
+        rounds.c.channel_id == channel_id, rounds.c.author_id == author_id))).scalar_one()
 
 
 async def workspace_agreements(conn: AsyncConnection, workspace_id: int) -> list[AgreementRow]:

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.exc import NoResultFound
 
 from core.domain import agreements as rules
@@ -34,7 +33,6 @@ from core.persistence import agreements as store
 from core.persistence import repository as repo
 from core.persistence.agreements import ActionRow, AgreementRow, Content
 from core.persistence.repository import MemberRow
-from core.persistence.tables import rounds as rounds_table
 from core.services import rounds
 from core.services.deps import Deps
 from core.services.nudges import hold_nudge
@@ -410,8 +408,7 @@ async def prepare(deps: Deps, *, person: PersonRef, channel_id: str, anonymous: 
     internal, _agreement = await _agreement_of(deps, member, channel_id)
     now = deps.clock.now()
     async with deps.db.transaction() as conn:
-        round_id = (await conn.execute(sa.select(sa.func.max(rounds_table.c.id)).where(
-            rounds_table.c.channel_id == internal, rounds_table.c.author_id == member.id))).scalar_one()
+        round_id = await store.latest_round(conn, channel_id=internal, author_id=member.id)
         round_ = await repo.get_round(conn, round_id)
         agreement = await store.ensure_agreement(conn, workspace_id=member.workspace_id, channel_id=internal,
                                                  lead_id=member.id, now=now)
