@@ -355,6 +355,8 @@ async def action_job(deps: Deps, job: Job) -> None:
             owner = await repo.get_member(conn, action.owner_id)
         except NoResultFound:
             raise Permanent("owner is gone") from None
+        if job.payload["which"] == "before" and deps.clock.now().astimezone(zone(owner.tz)).date() >= action.due_on:
+            return  # held back until the day itself: that day's DM says it
         await hold_nudge(conn, member_id=owner.id, now=deps.clock.now(), channel_id=agreement.channel_id)
     t = await person_translator(deps, owner)
     message = views.action_dm(t, action_id=action.id, text_=action.text, due=action.due_on,

@@ -64,3 +64,33 @@ async def test_edit_publish_and_republish_in_place_with_bad_input_first(world):
     shown_thread, shown = await open_form(world, text="afspraken")
     assert "version 2" in card_text(shown)
     assert world.assert_every_card_valid() >= 5
+
+
+async def test_the_owner_gets_the_action_dms_on_teams_and_done_shows_in_the_channel(world):
+    from datetime import datetime, time, timezone
+    from zoneinfo import ZoneInfo
+
+    bc = world.connector
+    thread, form = await open_form(world)
+    card = card_of(form)
+    due = date.today() + timedelta(days=9)
+    while due.weekday() >= 5:
+        due += timedelta(days=1)
+    values = {**submit_data(card), **inputs(card), "principles": "Writing first.", "a1_text": "Write the guide",
+              "a1_owner": owner_value(card, "Ann Peeters"), "a1_due": due.isoformat()}
+    await world.send(card_submit(bc.service_url, values, sender=ANN, reply_to_id=form["id"], conversation_id=thread))
+    await bc.wait_for(lambda: bc.activities(CHANNEL_ID))
+    chat = personal_conversation_id(ANN)
+
+    def action_dms():
+        return [a for a in bc.activities(chat) if "Write the guide" in card_text(a)]
+
+    on_the_day = datetime.combine(due, time(9, 5), ZoneInfo("Europe/Brussels")).astimezone(timezone.utc)
+    for _ in range(2):
+        await world.run_due(on_the_day)
+    [today] = action_dms()  # the day before's DM, missed (nobody ran jobs then), isn't sent late
+    assert "due today" in card_text(today)
+    await world.send(card_submit(bc.service_url, submit_data(card_of(today), "Done"), sender=ANN,
+                                 reply_to_id=today["id"], conversation_id=chat))
+    await bc.wait_for(lambda: "(done)" in card_text(bc.activities(CHANNEL_ID)[0]))
+    assert world.assert_every_card_valid() >= 3
