@@ -12,6 +12,7 @@ from core.llm.offline import OfflineSummariser
 from core.persistence.db import Database
 from core.ports import Clock, Summariser, SystemClock
 from core.services.deps import Deps
+from core.services.agreements import AGREEMENT_JOBS
 from core.services.digest import DIGEST_JOBS, ensure_schedule
 from core.services.focus import FOCUS_JOBS
 from core.services.home import HOME_JOBS
@@ -20,7 +21,7 @@ from core.services.privacy import PRIVACY_JOBS, ensure_sweep
 from core.services.rounds import ROUND_JOBS
 
 # every feature's {job kind: handler(deps, job)}
-JOB_TABLES = (ROUND_JOBS, FOCUS_JOBS, DIGEST_JOBS, HOME_JOBS, PRIVACY_JOBS, ONE_THING_JOBS)
+JOB_TABLES = (ROUND_JOBS, FOCUS_JOBS, DIGEST_JOBS, HOME_JOBS, PRIVACY_JOBS, ONE_THING_JOBS, AGREEMENT_JOBS)
 STARTUP = (ensure_schedule, ensure_sweep)  # every feature's async f(deps), run when a worker starts
 metrics.known_job_kinds(kind for table in JOB_TABLES for kind in table)  # the job metrics' label set
 

@@ -46,7 +46,7 @@ OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 # The bot scopes an install asks for: manifest/slack/manifest.yaml's oauth_config.scopes.bot, which a
 # test keeps equal to this list (the manifest explains each one).
 BOT_SCOPES = ("commands", "chat:write", "im:write", "im:history", "users:read", "channels:read", "groups:read",
-              "files:write")
+              "files:write", "pins:write")
 
 INSTALLED = N_("unmeet is now installed in {workspace}. Invite it to a channel (/invite @unmeet) and type "
                "/share-insight there. You can close this page.")

@@ -156,6 +156,19 @@ class SlackMessenger:
             response = await client.chat_getPermalink(channel=posted.conversation, message_ts=posted.id)
         return response.get("permalink")
 
+    async def pin(self, channel: ChannelRef, posted: Posted) -> None:
+        """Pin a message in its channel (pins.add): the team agreement stays at hand."""
+        client = await self._client(channel.workspace)
+        async with slack_errors():
+            await client.pins_add(channel=posted.conversation, timestamp=posted.id)
+
+    async def is_channel_admin(self, channel: ChannelRef, person: PersonRef) -> bool:
+        """Slack's Web API doesn't name a channel's managers: a workspace admin or owner counts."""
+        client = await self._client(person.workspace)
+        async with slack_errors():
+            user = (await client.users_info(user=person.id))["user"]
+        return bool(user.get("is_admin") or user.get("is_owner"))
+
     async def publish_home(self, person: PersonRef, view: Message) -> None:
         """The person's App Home tab (views.publish)."""
         client = await self._client(person.workspace)

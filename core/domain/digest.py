@@ -122,6 +122,14 @@ class WeekPoint:
 
 
 @dataclass(frozen=True)
+class AgreementWeek:
+    """The team's published agreement: its version and its open actions (text, due date)."""
+
+    version: int
+    open_actions: tuple[tuple[str, date | None], ...]
+
+
+@dataclass(frozen=True)
 class Digest:
     channel: ChannelRef
     week: Week
@@ -135,6 +143,7 @@ class Digest:
     meetings: MeetingWeek | None = None
     history: tuple[WeekPoint, ...] = ()
     one_things: tuple[str, ...] = ()  # the team's shared One Things (texts only, never names)
+    agreement: AgreementWeek | None = None  # None: the team has no published agreement
 
     @property
     def is_empty(self) -> bool:

@@ -94,6 +94,13 @@ def digest_message(t: Translator, digest: Digest, *, links: dict[int, str] | Non
             parts += ["\n", t.ngettext("…and {n} more", "…and {n} more", len(digest.coming) - MAX_LISTED)]
         blocks.append(Section(rich(*parts)))
     blocks += one_thing_views.digest_blocks(t, digest.one_things)
+    if digest.agreement:
+        a = digest.agreement
+        parts = [Bold(_("Team agreement")), "\n", _("Version {version}", version=a.version), " · ",
+                 t.ngettext("{n} open action", "{n} open actions", len(a.open_actions))]
+        for text_, due in a.open_actions[:MAX_LISTED]:
+            parts += ["\n• ", text_] + ([" — ", _("due {date}", date=t.date(due, "d MMMM"))] if due else [])
+        blocks.append(Section(rich(*parts)))
     blocks.append(Context(rich(_("Team figures only: the digest never names who did or didn't answer."))))
     attachments = (chart_file(t, digest),) if chart and digest.has_chart else ()
     return Message(tuple(blocks), fallback=_("Weekly digest") + " " + span, attachments=attachments)

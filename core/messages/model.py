@@ -137,6 +137,7 @@ class DateInput:
     id: str
     label: str
     initial: date | None = None
+    optional: bool = False
 
 
 @dataclass(frozen=True)

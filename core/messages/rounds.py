@@ -21,13 +21,16 @@ ANSWER_FORM = "round.answer_form"
 
 def share_form(t: Translator, *, channel_id: str, deadline: date, questions: tuple[str, ...], title: str = "",
                link: str = "", text: str = "", share_mode: str = ShareMode.THREAD,
-               errors: dict[str, str] | None = None, metadata: str = "") -> Form:
+               errors: dict[str, str] | None = None, metadata: str = "", response_hours: int | None = None) -> Form:
+    """`response_hours`: the team's agreed response time (its agreement), which the deadline can't undercut."""
     _ = t.gettext
+    agreed = (Context(rich(t.gettext("This team agreed to answer within {hours} hours, so the deadline can't be "
+                                     "sooner than that.", hours=response_hours))),) if response_hours else ()
     return Form(
         id=SHARE_FORM, title=_("Share an insight"), submit=_("Share"), close=_("Cancel"), metadata=metadata,
         errors=errors or {},
         intro=(Section(rich(_("Share a document, video or text with three reflection questions. "
-                              "Everyone answers in their own time."))),),
+                              "Everyone answers in their own time."))), *agreed),
         inputs=(
             TextInput("title", _("Title"), title, max_length=TITLE_MAX),
             TextInput("link", _("Link to a document or video"), link, optional=True,

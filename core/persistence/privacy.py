@@ -19,6 +19,7 @@ from core.domain.refs import PersonRef, WorkspaceRef
 from core.jobs.queue import CANCELLED, DEAD, DONE
 from core.persistence.tables import (answers, jobs, members, metadata, rounds, seen_events, summaries,
                                      workspaces)
+from core.persistence.tables_agreements import agreement_actions, agreement_versions, agreements
 from core.persistence.tables_focus import focus_blocks, focus_sessions, meeting_checks, oauth_states, user_tokens
 from core.persistence.tables_installations import installations
 from core.persistence.tables_llm import llm_usage
@@ -28,7 +29,10 @@ from core.persistence.teams import CARD_PREFIX, INSTALL, PERSON
 
 # What a job's payload may name, and the table whose ids it holds.
 PAYLOAD_REFS = {"member": members, "answer": answers, "round": rounds, "session": focus_sessions,
-                "block": focus_blocks}
+                "block": focus_blocks, "action": agreement_actions}
+# Member columns of a team's rows: exported with the person, emptied (not deleted) when they are erased,
+# so a team's agreement outlives the lead who wrote it.
+TEAM_OWNED = (agreements.c.lead_id, agreement_versions.c.published_by)
 # Columns holding a person's platform id in their workspace's rows: erasing empties them, the row stays
 # (a workspace's installation is the workspace's, not its installer's).
 NAMED_BY_ID = (installations.c.installer_id,)
@@ -133,7 +137,12 @@ async def delete_rows(conn: AsyncConnection, person: PersonRef, found: Rows, *,
         counts[f"{column.table.name}.{column.name}"] = result.rowcount
     if found.get(members.name):
         member_id = found[members.name][0]["id"]
+        for column in TEAM_OWNED:
+            result = await conn.execute(sa.update(column.table).where(column == member_id).values({column.name: None}))
+            counts[f"{column.table.name}.{column.name}"] = result.rowcount
         for column in reversed(person_columns()):  # the rows that point at the member, then the member
+            if column in TEAM_OWNED:
+                continue
             result = await conn.execute(sa.delete(column.table).where(column == member_id))
             counts[column.table.name] = counts.get(column.table.name, 0) + result.rowcount
         counts[members.name] = (await conn.execute(sa.delete(members).where(members.c.id == member_id))).rowcount
@@ -176,6 +185,10 @@ async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None
     await delete(focus_blocks, focus_blocks.c.starts_at < cutoff)
     await delete(meeting_checks, meeting_checks.c.created_at < cutoff)
     await delete(one_things, one_things.c.replaced_at < cutoff)
+    # A team's agreement stays; its older versions and its finished actions go.
+    await delete(agreement_versions, agreement_versions.c.published_at < cutoff, agreement_versions.c.version < (
+        sa.select(agreements.c.version).where(agreements.c.id == agreement_versions.c.agreement_id).scalar_subquery()))
+    await delete(agreement_actions, agreement_actions.c.state != "open", agreement_actions.c.updated_at < cutoff)
     await delete(jobs, jobs.c.status.in_((DONE, DEAD, CANCELLED)),
                  sa.func.coalesce(jobs.c.finished_at, jobs.c.created_at) < cutoff)
     await delete(llm_usage, llm_usage.c.day < cutoff.date())

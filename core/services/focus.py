@@ -36,6 +36,7 @@ from core.messages import focus as views
 from core.messages.i18n import Translator, translator
 from core.messages.model import Form, Message
 from core.persistence import focus as store
+from core.persistence.agreements import team_focus_goal
 from core.persistence.digest import job_status
 from core.persistence import repository as repo
 from core.persistence.focus import SessionRow
@@ -151,7 +152,8 @@ async def _progress(deps: Deps, conn, member: MemberRow, now: datetime) -> Progr
         category = Category(session.category)
         by_category[category] = by_category.get(category, 0) + minutes
     personal, workspace = await store.get_goals(conn, member.workspace_id, member.id)
-    return Progress(rules.effective_goal(personal, workspace), by_category)
+    team = await team_focus_goal(conn, member.id)  # the weekly focus goal their team agreed on
+    return Progress(rules.effective_goal(personal, team or workspace), by_category)
 
 
 # --- commands ------------------------------------------------------------------------------------------

@@ -164,6 +164,67 @@ async def meeting_reason(deps: Deps, workspace_id: int, check_summary: str, loca
     return neutralise(result["reason"], limit=300) or None
 
 
+# --- the team agreement's draft ------------------------------------------------------------------------------
+class DraftLine(BaseModel):
+    text: str
+    sources: list[int] = Field(default_factory=list)
+
+
+class AgreementDraftOut(BaseModel):
+    principles: list[DraftLine] = Field(default_factory=list)
+    rules: list[DraftLine] = Field(default_factory=list)
+    actions: list[DraftLine] = Field(default_factory=list)
+
+
+E_AGREEMENT_DRAFT_OFF = N_("With AI drafting on, a draft agreement from these answers would follow here.")
+E_AGREEMENT_DRAFT_FAILED = N_("The AI draft didn't work this time; the answers above are all there is.")
+DRAFT_LIMITS = {"principles": 4, "rules": 6, "actions": 3}
+
+
+def checked_draft(result: dict, numbers: set[int]) -> dict:
+    """The model's draft as code lets it through: each line cites only answers that exist (a line
+    citing none is dropped), is neutralised (no mentions, no links) and short; counts are capped."""
+    out: dict = {}
+    for key, limit in DRAFT_LIMITS.items():
+        lines = []
+        for line in result.get(key, ()):
+            sources = sorted({n for n in line.get("sources", ()) if n in numbers})
+            text = neutralise(line.get("text", ""), limit=200)
+            if sources and text:
+                lines.append({"text": text, "sources": sources})
+        out[key] = lines[:limit]
+    return out
+
+
+async def draft_agreement(deps: Deps, workspace_id: int, questions, groups, locale: str | None
+                          ) -> tuple[dict | None, str | None]:
+    """A draft principles → rules → actions from the questionnaire's answers (`groups`: per question,
+    (number, text, name) — names are never sent), or (None, why not as a message id)."""
+    llm = llm_of(deps)
+    access = await llm.access(workspace_id)
+    numbers = {n for group in groups for n, _text, _name in group}
+    if not numbers:
+        return None, None
+    by_number: dict[int, list[str]] = {}
+    for index, group in enumerate(groups, start=1):
+        for n, text, _name in group:
+            by_number.setdefault(n, []).append(f"{index}. {text.strip()[:1500]}")
+    answers = "\n\n".join(f"A{n}\n" + "\n".join(lines) for n, lines in sorted(by_number.items()))[:BULLETS_MAX * 2]
+    listed = "\n".join(f"{i}. {q}" for i, q in enumerate(questions, start=1))
+    if not access.enabled or access.refusal(approx_tokens(answers) + 800) is not None:
+        return None, E_AGREEMENT_DRAFT_OFF if access.configured else None
+    try:
+        result, _usage = await llm.complete(access, workspace_id, "draft_agreement", "v1",
+                                            {"questions": listed, "answers": answers,
+                                             "language": LANGUAGES[resolve(locale)]}, AgreementDraftOut)
+    except LlmError as error:
+        log.warning("agreement draft failed: %s", error)
+        return None, E_AGREEMENT_DRAFT_FAILED
+    draft = checked_draft(result, numbers)
+    return ({**draft, "model": access.model, "prompt_id": "draft_agreement/v1"}
+            if any(draft.values()) else None), (None if any(draft.values()) else E_AGREEMENT_DRAFT_FAILED)
+
+
 # --- the admin's switches ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LlmSettings:

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.domain import meetings as rules
+from core.domain.agreements import team_verdict
 from core.domain.meetings import CheckInput
+from core.domain.rounds import zone
+from core.persistence.agreements import rules_for_external_channel
 from core.domain.refs import PersonRef
 from core.domain.rounds import TITLE_MAX, ShareInput
 from core.messages import meetings as views
@@ -66,6 +69,8 @@ async def run_check(deps: Deps, *, person: PersonRef, data: CheckInput, channel_
         return Invalid(views.check_form(t, data, metadata=channel_id, errors=errors_text(t, meeting)))
     outcome = rules.judge(meeting)
     async with deps.db.transaction() as conn:
+        team = await rules_for_external_channel(conn, member.workspace_id, channel_id)
+        outcome = team_verdict(outcome, team, deps.clock.now().astimezone(zone(member.tz)).weekday())
         check_id = await store.insert_check(
             conn, workspace_id=member.workspace_id, member_id=member.id, purpose=meeting.purpose,
             agenda=meeting.agenda, people=meeting.people, minutes=meeting.minutes, frequency=meeting.frequency,

@@ -27,7 +27,9 @@ from core.messages import rounds as views
 from core.messages.i18n import Translator, translator
 from core.messages.llm import summarise_now_button, with_draft_button
 from core.messages.model import Form, Notice, rich
+from core.domain.text import N_
 from core.persistence import repository as repo
+from core.persistence.agreements import rules_for_external_channel
 from core.persistence.repository import AnswerRow, MemberRow, RoundRow
 from core.ports import Person, RetryLater, Unreachable
 from core.services.deps import Deps
@@ -104,9 +106,10 @@ async def share_form(deps: Deps, *, author: PersonRef, channel_id: str, prefill:
     today = deps.clock.now().astimezone(rules.zone(member.tz)).date()
     data = prefill or ShareInput(title="", questions=rules.DEFAULT_QUESTIONS[t.language])
     questions = tuple(q or d for q, d in zip(data.questions, rules.DEFAULT_QUESTIONS[t.language]))
+    team = await _team_rules(deps, member, data.channel_id or channel_id)
     form = views.share_form(t, channel_id=data.channel_id or channel_id, deadline=data.deadline or today + timedelta(days=7),
                             questions=questions, title=data.title, link=data.link, text=data.text,
-                            share_mode=data.share_mode or ShareMode.THREAD)
+                            share_mode=data.share_mode or ShareMode.THREAD, response_hours=team.response_hours)
     return with_draft_button(form, t) if await llm_on(deps, member.workspace_id) else form
 
 
@@ -115,6 +118,15 @@ async def llm_on(deps: Deps, workspace_id: int) -> bool:
     off. A spent budget still offers it; the draft then says why it is a plain one."""
     llm = getattr(deps.summariser, "llm", None)  # only the LLM summariser has the model's gate
     return llm is not None and (await llm.access(workspace_id)).enabled
+
+
+E_DEADLINE_RESPONSE = N_("This team agreed to answer within {hours} hours: pick a deadline at least that far away.")
+
+
+async def _team_rules(deps: Deps, member: MemberRow, channel_external_id: str | None):
+    """The typed rules of the channel's published agreement (core.persistence.agreements)."""
+    async with deps.db.transaction() as conn:
+        return await rules_for_external_channel(conn, member.workspace_id, (channel_external_id or "").strip())
 
 
 def _shared(t: Translator, round_id: int) -> Notice:
@@ -129,11 +141,16 @@ async def share_insight(deps: Deps, *, author: PersonRef, data: ShareInput) -> I
     t = await person_translator(deps, member)
     today = deps.clock.now().astimezone(rules.zone(member.tz)).date()
     errors = rules.validate_share(data, today=today)
+    team = await _team_rules(deps, member, data.channel_id)
+    if "deadline" not in errors and data.deadline is not None and team.response_hours and (
+            rules.deadline_instant(data.deadline, member.tz) - deps.clock.now() < timedelta(hours=team.response_hours)):
+        errors["deadline"] = FieldError(E_DEADLINE_RESPONSE, {"hours": team.response_hours})
     if errors:
         return Invalid(views.share_form(t, channel_id=data.channel_id, deadline=data.deadline or today,
                                         questions=data.questions, title=data.title, link=data.link, text=data.text,
                                         share_mode=data.share_mode if data.share_mode in set(ShareMode)
-                                        else ShareMode.THREAD, errors=errors_text(t, errors)))
+                                        else ShareMode.THREAD, errors=errors_text(t, errors),
+                                        response_hours=team.response_hours))
     channel = ChannelRef(author.workspace, data.channel_id.strip())
     members = await deps.messenger(author.workspace.platform).member_count(channel)
     needs_confirmation = members > rules.CONFIRM_ABOVE_MEMBERS
@@ -422,7 +439,7 @@ async def send_reminder(deps: Deps, job: Job) -> None:
         recipient = await repo.get_recipient(conn, round_.id, member.id)
         if recipient is None or recipient.reminded_at is not None or recipient.unreachable:
             return
-        await hold_nudge(conn, member_id=member.id, now=deps.clock.now())
+        await hold_nudge(conn, member_id=member.id, now=deps.clock.now(), channel_id=round_.channel_id)
     t = translator(member.locale, round_.workspace.locale, deps.settings.unmeet_default_locale)
     await _deliver(deps, job, member, views.reminder_dm(t, round_, member.tz))
     async with deps.db.transaction() as conn:

@@ -201,6 +201,14 @@ def smart_reply(request: Recorded) -> dict[str, Any]:
                 "questions": ["Where do you recognise yourself in this?",
                               "Which three kinds of work do you see in it?",
                               "What will you take into your own work?"]}
+    if task == "draft_agreement":  # one line per answer's first sentence, citing it; one invented source
+        answers = parse_answers(fenced(user, "ANSWERS"))
+        labels = [int(label[1:]) for label in answers]
+        first = {int(label[1:]): texts[0][:120] for label, texts in answers.items()}
+        return {"principles": [{"text": "We respect each other's focus time.", "sources": labels[:2]}],
+                "rules": [{"text": first[n], "sources": [n]} for n in labels] +
+                         [{"text": "Invented line with no real answer behind it.", "sources": [99]}],
+                "actions": [{"text": "Keep a stuck log for 10 working days.", "sources": labels[-1:]}]}
     if task == "meeting_reason":
         return {"reason": "The topic needs no decision together, so a written round works: " +
                 fenced(user, "CHECK").splitlines()[0][:120]}

@@ -71,6 +71,7 @@ METHOD_TIERS = {
     "chat.update": 3,
     "chat.postEphemeral": 4,
     "chat.getPermalink": 4,
+    "pins.add": 2,
     "conversations.members": 4,
     "conversations.info": 3,
     "conversations.open": 3,
@@ -293,6 +294,7 @@ class FakeSlackApi:
 
         self.calls: list[Call] = []
         self.ephemerals: list[dict] = []
+        self.pins: list[tuple[str, str]] = []  # (channel, ts) pinned with pins.add
         self.views: dict[str, dict] = {}
         self.home_views: dict[str, dict] = {}
         self.files: dict[str, UploadedFile] = {}
@@ -323,6 +325,7 @@ class FakeSlackApi:
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
+            "pins.add": self._pins_add,
             "conversations.members": self._conversations_members,
             "conversations.info": self._conversations_info,
             "conversations.open": self._conversations_open,
@@ -793,6 +796,15 @@ class FakeSlackApi:
                      "blocks": p.get("blocks"), "thread_ts": p.get("thread_ts"), "message_ts": self._new_ts()}
         self.ephemerals.append(ephemeral)
         return {"message_ts": ephemeral["message_ts"]}
+
+    def _pins_add(self, p: dict, auth: _Token) -> dict:
+        """Like Slack: the message must exist; pinning it twice is `already_pinned`."""
+        channel_id = self._resolve_channel_id(str(p.get("channel", "")))
+        message = self._message(channel_id, p.get("timestamp"))
+        if (channel_id, message["ts"]) in self.pins:
+            raise SlackError("already_pinned")
+        self.pins.append((channel_id, message["ts"]))
+        return {}
 
     def _chat_get_permalink(self, p: dict, auth: _Token) -> dict:
         channel_id = self._resolve_channel_id(str(p.get("channel", "")))

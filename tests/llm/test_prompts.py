@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # A released prompt is never edited: add v2 instead (and pin it here).
 PINNED = {
+    "draft_agreement/v1": "6bbe2d6736578d9732e75c34eb26b4c1e16e9813420b8a16561fc3b8b04ce42a",
     "draft_insight/v1": "d90b1fd7a808d1837c7c51eeba8baeb030d20a843d1074b7ee8c391ec3d3e8cf",
     "meeting_reason/v1": "ee5af05b6a4780b6b4e8ea1ba0be11186e5243fe8c858d79d3f2f20b1190cb59",
     "merge_summaries/v1": "12e577f4f44cb072730d54cf8fbcb034c92937c0fd634d1622e3254711cb6ba7",
