@@ -39,6 +39,9 @@ def slack_shaped(body) -> bool:
         if key in body and not (isinstance(body[key], dict) and all(isinstance(body[key].get(s, ""), str)
                                                                     for s in strings)):
             return False
+    if body.get("type") in ("view_submission", "view_closed") and not all(
+            isinstance(body.get("view", {}).get(s), str) for s in ("type", "callback_id")):
+        return False
     for key in ("team", "user", "channel", "enterprise"):
         if body.get(key) is not None and not isinstance(body[key], (dict, str)):
             return False
