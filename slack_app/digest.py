@@ -17,8 +17,6 @@ from core.domain.refs import ChannelRef, PersonRef
 from core.domain.text import N_
 from core.messages.digest import SETTINGS_ACTION, SETTINGS_FORM, help_message
 from core.messages.model import Message, Notice, rich
-from core.messages.rounds import ANSWER_FORM
-from core.ports import MessengerError
 from core.services import digest, home, settings
 from core.services.deps import Deps
 from core.services.settings import Authority
@@ -122,16 +120,3 @@ def register(app: AsyncApp, deps: Deps) -> None:
         person = person_of({"team_id": body.get("team_id"), "user_id": event.get("user")})
         if person is not None and event.get("tab", "home") == "home":
             await publish_home(deps, person, opened=True)
-
-    @app.middleware
-    async def refresh_home_after_answer(body, next):
-        """An answer changes the person's open rounds: their Home tab is published again once the
-        answer form has been handled (acknowledged, so the answer is stored)."""
-        await next()
-        view = body.get("view") if isinstance(body, dict) and body.get("type") == "view_submission" else None
-        person = person_of(body) if isinstance(view, dict) and view.get("callback_id") == ANSWER_FORM else None
-        if person is not None:
-            try:
-                await publish_home(deps, person)
-            except (SlackApiError, MessengerError) as error:  # the answer stands either way
-                log.info("home of %s not refreshed: %s", person.id, error)

@@ -2,9 +2,9 @@
 the goal, recent meeting checks, and the way to the channel settings.
 
 Where the platform keeps a Home the app publishes (Slack), it is published when the person opens it,
-after they answer, and by the `home.refresh` job when a round reaches them or closes — the last only
-for people who have opened their Home at least once (`members.home_opened_at`), so a round in a
-channel of 1,000 people doesn't cost 1,000 publishes for views nobody looks at."""
+and by the `home.refresh` job when a round reaches them, when they answer it and when it closes. The
+job runs only for people who have opened their Home at least once (`members.home_opened_at`), so a
+round in a channel of 1,000 people doesn't cost 1,000 publishes for views nobody looks at."""
 
 from __future__ import annotations
 

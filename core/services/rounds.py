@@ -237,6 +237,9 @@ async def record_answer(deps: Deps, *, person: PersonRef, round_id: int, texts: 
         answer_id = await repo.save_answer(conn, round_id, member.id, [x.strip() for x in texts], now)
         await queue.enqueue(conn, "round.post_answer", f"answer:{answer_id}", {"answer": answer_id}, due_at=now,
                             now=now, workspace_id=member.workspace_id, rearm=True)
+        if member.home_opened_at is not None:  # the round leaves the open rounds on their Home
+            await queue.enqueue(conn, HOME_REFRESH, f"home:answered:{member.id}", {"member": member.id},
+                                due_at=now, now=now, workspace_id=member.workspace_id, rearm=True)
     deps.wake_worker()
     where = {ShareMode.THREAD: t.gettext("Thank you! Your answers are in the thread."),
              ShareMode.ANONYMOUS: t.gettext("Thank you! Your answers are in the thread, without your name."),

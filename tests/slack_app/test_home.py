@@ -1,6 +1,7 @@
 """The App Home follows the rounds, end to end: the real `unmeet serve` and `unmeet jobs run-due`
-against the loopback fake Slack API. A Home is published again when a round reaches the person and
-when it closes — only for people who have opened their Home, so nobody else costs a views.publish."""
+against the loopback fake Slack API. A Home is published again when a round reaches the person, when
+they answer it and when it closes — only for people who have opened their Home, so nobody else costs a
+views.publish."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from core.domain.rounds import deadline_instant
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack_app.conftest import BOT_TOKEN, serving
-from tests.slack_app.test_round import DEADLINE, TZ, share
+from tests.slack_app.test_round import DEADLINE, TZ, answer, share
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -63,3 +64,19 @@ async def test_home_follows_a_round_from_reaching_people_to_closing(server):
     # Once per moment: opened, reached (U2) or shared (U1), closed. Nothing for who never looked.
     assert (len(published(slack, "U1")), len(published(slack, "U2"))) == (3, 3)
     assert published(slack, "U3") == published(slack, "U4") == []
+
+
+async def test_answering_takes_the_round_off_the_home(server):
+    """The answer request only stores the answer; the Home is published by the worker afterwards."""
+    slack = server.slack
+    round_id = await share(server, "C1", title="Answer from the Home")
+    await slack.wait_for(lambda: round_id in button_values(published(slack, "U2")[-1], "round.answer"))
+    before = len(published(slack, "U2"))
+
+    assert await answer(server, "U2", round_id, "C1", ("One", "Two", "Three")) in (None, {"response_action": "clear"})
+    await slack.wait_for(lambda: len(published(slack, "U2")) > before)
+    assert round_id not in button_values(published(slack, "U2")[-1], "round.answer")
+    # Answering again publishes again (the refresh is re-armed), never for someone who never looked.
+    await answer(server, "U2", round_id, "C1", ("One", "Two", "Three, changed"))
+    await slack.wait_for(lambda: len(published(slack, "U2")) > before + 1)
+    assert published(slack, "U3") == []
