@@ -1,5 +1,6 @@
 """The baseline for ack_latency: a bare Bolt AsyncApp on aiohttp that acks and then makes the same
-platform call unmeet must make (views.open), with nothing else — no database, no i18n, no jobs."""
+platform call unmeet makes (views.open for the command and the Answer button, chat.postEphemeral
+after the answer form is submitted), with nothing else — no database, no i18n, no jobs."""
 
 import os
 
@@ -24,6 +25,12 @@ async def command(ack, body, client):
 async def answer(ack, body, client):
     await ack()
     await client.views_open(trigger_id=body["trigger_id"], view=VIEW)
+
+
+@app.view("round.answer_form")
+async def submitted(ack, body, client):
+    await ack(response_action="clear")
+    await client.chat_postEphemeral(channel="C1", user=body["user"]["id"], text="Thank you!")
 
 
 async def handle(request: web.Request) -> web.Response:

@@ -88,6 +88,10 @@ class SlackAdapter:
         else:
             app.router.add_post(EVENTS_PATH, self.handle)
         installs.add_routes(app, self.deps, self.bolt)
+        app.on_startup.append(self._open)
+
+    async def _open(self, _app: web.Application) -> None:
+        self.bots.open()
 
     async def handle(self, request: web.Request) -> web.Response:
         try:

@@ -72,6 +72,12 @@ class SlackBots:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
         return self._session
 
+    def open(self) -> None:
+        """Give the app's client the shared session (inside the running loop). Bolt makes a client for
+        each request by copying the app's client, session included: without this, each of those calls
+        opened a session and a connection of its own (a TCP and TLS handshake per call to Slack)."""
+        self.client.session = self._http()
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
