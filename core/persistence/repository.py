@@ -310,9 +310,7 @@ async def save_answer(conn: AsyncConnection, round_id: int, member_id: int, text
     statement = statement.on_conflict_do_update(
         index_elements=["round_id", "member_id"],
         set_={"texts": texts, "updated_at": now, "version": answers.c.version + 1})
-    await conn.execute(statement)
-    return (await conn.execute(sa.select(answers.c.id).where(
-        answers.c.round_id == round_id, answers.c.member_id == member_id))).scalar_one()
+    return (await conn.execute(statement.returning(answers.c.id))).scalar_one()
 
 
 def _answer_query():
