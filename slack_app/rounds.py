@@ -7,6 +7,7 @@ service's outcome (errors, the next view, or closing the modal).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -90,6 +91,14 @@ async def channel_problem(client: AsyncWebClient, channel: str, t: Translator) -
     return None
 
 
+def with_note(view: dict, text: str) -> dict:
+    """The submitted modal as it was, with `text` at its end (once)."""
+    kept = {k: view[k] for k in ("type", "callback_id", "private_metadata", "title", "submit", "close") if k in view}
+    blocks = [b for b in view.get("blocks", ()) if b.get("block_id") != "note"]
+    return {**kept, "blocks": [*blocks, {"type": "context", "block_id": "note",
+                                         "elements": [{"type": "mrkdwn", "text": text}]}]}
+
+
 async def _ack_failure(ack, deps: Deps, person: PersonRef | None, field: str | None) -> None:
     """The service failed (Slack or the database away): keep the modal and its values, say so."""
     log.exception("a view submission failed")
@@ -150,13 +159,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
         person = person_of(body)
         metadata, channel = split_metadata(body.get("view"))
         wanted = round_id(metadata)
+        if person is None or wanted is None:
+            await ack(response_action="clear")
+            if person is not None:
+                await notify(deps, client, body, STALE_BUTTON, channel)
+            return
+        try:  # confirmed before the modal closes: a process stopped in between can't lose the round
+            result = await rounds.confirm_share(deps, author=person, round_id=wanted)
+        except Exception:  # noqa: BLE001 - the modal stays, so the author can press Send again
+            log.exception("a round could not be confirmed")
+            t = translator(None, None, deps.settings.unmeet_default_locale)
+            with contextlib.suppress(Exception):  # the database may be what failed
+                t = await translator_for(deps, person)
+            await ack(response_action="update", view=with_note(body["view"], t.gettext(TRY_AGAIN)))
+            return
         await ack(response_action="clear")
-        if person is None:
-            return
-        if wanted is None:
-            await notify(deps, client, body, STALE_BUTTON, channel)
-            return
-        result = await rounds.confirm_share(deps, author=person, round_id=wanted)
         if result.notice is not None:
             await show_notice(client, person, channel, result.notice)
 

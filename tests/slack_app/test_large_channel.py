@@ -9,7 +9,8 @@ import pytest_asyncio
 from tests.fakes import slack_requests
 from tests.fakes.slack_api import FakeSlackApi, Limit
 from tests.slack_app.conftest import BOT_TOKEN, serving
-from tests.slack_app.test_round import DEADLINE, answer_button, open_share_form
+from core.persistence.tables import rounds
+from tests.slack_app.test_round import DEADLINE, answer_button, count, open_share_form
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -42,6 +43,8 @@ async def test_more_than_200_members_asks_first_then_reaches_everyone(server):
 
     status, body = await server.submit("U1", confirm, {})
     assert status == 200
+    # The answer to Send comes once the round is confirmed (a stopped server leaves the modal open).
+    assert await count(server, rounds, status="open") == 1
     await slack.wait_for(lambda: all(slack.dms(u) for u in PEOPLE), timeout=60)
     assert all(len(slack.dms(u)) == 1 for u in PEOPLE)
     pages = slack.calls_to("conversations.members")
