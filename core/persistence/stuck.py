@@ -123,3 +123,7 @@ async def team_entries(conn: AsyncConnection, log_id: int) -> list[Entry]:
 async def entry_count(conn: AsyncConnection, log_id: int) -> int:
     return (await conn.execute(sa.select(sa.func.count()).select_from(stuck_entries)
                                .where(stuck_entries.c.log_id == log_id))).scalar_one()
+
+
+async def set_report(conn: AsyncConnection, log_id: int, report: dict) -> None:
+    await conn.execute(sa.update(stuck_logs).where(stuck_logs.c.id == log_id).values(report=report))
