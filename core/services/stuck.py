@@ -217,13 +217,11 @@ async def start_job(deps: Deps, job: Job) -> None:
     messenger = deps.messenger(workspace.ref.platform)
     channel = ChannelRef(workspace.ref, row.channel_external_id)
     people = [p for p in await messenger.channel_members(channel) if not p.is_bot and not p.deleted]
+    members = [await known_person(deps, person.ref) for person in people]  # their zones and languages
     now = deps.clock.now()
     async with deps.db.transaction() as conn:
-        ids = await repo.ensure_members(conn, row.workspace_id, [p.ref.id for p in people])
-        for person in people:
-            member = await repo.get_member(conn, ids[person.ref.id])
-            tz = member.tz or person.tz or row.tz
-            for day, at in rules.nudge_times(row.days, tz, now):
+        for member in members:
+            for day, at in rules.nudge_times(row.days, member.tz or row.tz, now):
                 await queue.enqueue(conn, NUDGE_JOB, f"stuck-nudge:{row.id}:{member.id}:{day.isoformat()}",
                                     {"log": row.id, "member": member.id, "day": day.isoformat()}, due_at=at, now=now,
                                     workspace_id=row.workspace_id)
