@@ -277,22 +277,31 @@ def figures(days: int, entries: list[rules.Entry]) -> dict:
 
 
 async def report_job(deps: Deps, job: Job) -> None:
-    """At 17:00 of the last day: close the log, post the decision-rights report to the channel."""
+    """At 17:00 of the last day: close the log with its figures and proposal (the model's, from the
+    counts only, when the workspace has it on; else the rule-based one), post the report to the channel."""
+    from core.services import llm
+
     now = deps.clock.now()
     async with deps.db.transaction() as conn:
         row = await store.get_log(conn, job.payload["log"])
         if row is None:
             return
         workspace = await repo.get_workspace(conn, row.workspace_id)
-        if row.running:
-            if now < row.ends_at:
-                raise Defer(row.ends_at)
-            await store.close_log(conn, row.id, report=figures(len(row.days), await store.team_entries(conn, row.id)),
-                                  now=now)
-        row = await store.get_log(conn, row.id)
+        if row.running and now < row.ends_at:
+            raise Defer(row.ends_at)
+        entries = await store.team_entries(conn, row.id) if row.running else []
     t = translator(workspace.locale, deps.settings.unmeet_default_locale)
-    proposal = [views.proposal_line(t, g["kind"], g["proposal"]) for g in row.report["groups"]]
-    message = views.report(t, row.report, proposal=proposal, drafted=False, log_id=row.id)
+    if row.running:
+        report = figures(len(row.days), entries)
+        drafted = await llm.decision_rights(deps, row.workspace_id, report["groups"], t.language) or {}
+        report["proposal"] = [f"{views.kind_label(t, g['kind'])}: {drafted[g['kind']]}" if g["kind"] in drafted
+                              else views.proposal_line(t, g["kind"], g["proposal"]) for g in report["groups"]]
+        report["drafted"] = bool(drafted)
+        async with deps.db.transaction() as conn:
+            await store.close_log(conn, row.id, report=report, now=now)
+            row = await store.get_log(conn, row.id)
+    message = views.report(t, row.report, proposal=row.report["proposal"], drafted=row.report["drafted"],
+                           log_id=row.id)
     messenger = deps.messenger(workspace.ref.platform)
     channel = ChannelRef(workspace.ref, row.channel_external_id)
     if job.recovered and await messenger.find_sent(channel, job.key) is not None:
@@ -314,9 +323,8 @@ async def adopt(deps: Deps, *, person: PersonRef, value: str) -> Message:
         return views.text(t.gettext("That report is no longer stored."))
     if row.report.get("adopted"):
         return views.text(t.gettext("This proposal is in the agreement's draft already: /agreements edit."))
-    lines = [views.proposal_line(t, g["kind"], g["proposal"]) for g in row.report["groups"]]
     added = await add_rules(deps, workspace=member.ref.workspace, channel=row.channel_external_id, by=person,
-                            texts=lines)
+                            texts=row.report["proposal"])
     if added.refused:
         return views.text(added.refused)
     async with deps.db.transaction() as conn:

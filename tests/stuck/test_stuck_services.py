@@ -276,3 +276,31 @@ def test_every_message_renders_on_both_platforms():
                           errors={"what": "bad"})
         assert block_kit_problems(slack_render.modal(form), "view") == []
         assert_valid_card(teams_render.form_card(form))
+
+
+async def test_with_the_model_on_the_report_proposes_its_rules_from_the_counts_only(database_url):
+    from tests.fakes.openai_server import FakeOpenAI
+
+    async with FakeOpenAI() as server:
+        settings = Settings(openai_base_url=server.base_url, openai_api_key="", unmeet_llm_model="fake-model",
+                            unmeet_llm_timeout_seconds=2.0, database_url=database_url)
+        clock = FixedClock(TUESDAY)
+        deps = build_deps(settings, clock=clock, db=Database(database_url))
+        messenger = FakeMessenger()
+        deps.messengers["slack"] = messenger
+        ann = messenger.add_person(WS, "UANN", "Ann", tz="Europe/Brussels", locale="en-GB")
+        messenger.channels["C1"] = ["UANN"]
+        worker = build_worker(deps)
+        try:
+            await stuck.stuck_command(deps, person=ann, channel_id="C1", text="start 1")
+            await record(deps, ann, "ann-secret-wait")
+            clock.current = datetime(2026, 3, 24, 16, 1, tzinfo=UTC)
+            await worker.run_due()
+        finally:
+            await deps.close()
+        [call] = server.prompts("decision_rights/v1")
+    assert "ann-secret-wait" not in call.text and "Ann" not in call.text
+    [report] = [s for s in messenger.sent if s.key == "stuck-report:1"]
+    shown = text_of(report.message)
+    assert "Budget and spending: For budget, the team lead decides within a day" in shown
+    assert "Drafted by the AI model" in shown and "<!here>" not in shown and "lunch" not in shown
