@@ -127,3 +127,13 @@ async def entry_count(conn: AsyncConnection, log_id: int) -> int:
 
 async def set_report(conn: AsyncConnection, log_id: int, report: dict) -> None:
     await conn.execute(sa.update(stuck_logs).where(stuck_logs.c.id == log_id).values(report=report))
+
+
+async def running_count(conn: AsyncConnection, channel_id: int) -> int | None:
+    """The digest's line: the running log's count of stuck moments (team level), None when none runs.
+    One statement."""
+    return (await conn.execute(
+        sa.select(sa.func.count(stuck_entries.c.id))
+        .select_from(stuck_logs.outerjoin(stuck_entries, stuck_entries.c.log_id == stuck_logs.c.id))
+        .where(stuck_logs.c.channel_id == channel_id, stuck_logs.c.state == RUNNING)
+        .group_by(stuck_logs.c.id))).scalar_one_or_none()

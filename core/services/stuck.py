@@ -332,10 +332,4 @@ async def adopt(deps: Deps, *, person: PersonRef, value: str) -> Message:
     return views.adopted(t, added.added, needs_principle=added.needs_principle)
 
 
-async def digest_count(conn: AsyncConnection, channel_id: int) -> int | None:
-    """The digest's line: the running log's count of stuck moments, None when no log runs."""
-    row = await store.running_log(conn, channel_id)
-    return None if row is None else await store.entry_count(conn, row.id)
-
-
 STUCK_JOBS = {START_JOB: start_job, NUDGE_JOB: nudge_job, REPORT_JOB: report_job}

@@ -304,3 +304,31 @@ async def test_with_the_model_on_the_report_proposes_its_rules_from_the_counts_o
     shown = text_of(report.message)
     assert "Budget and spending: For budget, the team lead decides within a day" in shown
     assert "Drafted by the AI model" in shown and "<!here>" not in shown and "lunch" not in shown
+
+
+async def test_the_digest_counts_the_running_logs_stuck_moments_team_level(world):
+    from core.domain.digest import week_of
+    from core.messages.digest import digest_message
+    from core.persistence import digest as digest_store
+    from core.services.digest import build_digest
+
+    deps, _m, worker, clock, p = world
+
+    async def built():
+        async with deps.db.transaction() as conn:
+            context = await digest_store.channel_context(conn, await repo.ensure_channel(conn, 1, "C1"))
+            return await build_digest(conn, context, week_of(clock.now(), context.tz), clock.now())
+
+    assert (await built()).stuck_count is None
+    await stuck.stuck_command(deps, person=p["lea"], channel_id="C1", text="start 2")
+    assert (await built()).stuck_count == 0
+    await record(deps, p["ann"], "ann-secret-wait")
+    await record(deps, p["bob"], "bob-secret-wait")
+    digest = await built()
+    assert digest.stuck_count == 2
+    for language, line in (("en", "2 stuck moments noted so far."), ("nl", "tot nu toe 2 vastloopmomenten")):
+        shown = text_of(digest_message(translator(language), digest, chart=False))
+        assert line in shown and "secret" not in shown and "Ann" not in shown
+    clock.current = datetime(2026, 3, 25, 16, 1, tzinfo=UTC)
+    await worker.run_due()  # the log ends: no line any more
+    assert (await built()).stuck_count is None
