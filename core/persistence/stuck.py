@@ -125,8 +125,12 @@ async def entry_count(conn: AsyncConnection, log_id: int) -> int:
                                .where(stuck_entries.c.log_id == log_id))).scalar_one()
 
 
-async def set_report(conn: AsyncConnection, log_id: int, report: dict) -> None:
-    await conn.execute(sa.update(stuck_logs).where(stuck_logs.c.id == log_id).values(report=report))
+async def mark_adopted(conn: AsyncConnection, log_id: int, now: datetime | None) -> bool:
+    """Record that the log's proposal was adopted (`now`), or undo it (None). False when it already was:
+    of two clicks racing, one adopts."""
+    done = stuck_logs.c.adopted_at.is_(None) if now is not None else stuck_logs.c.adopted_at.is_not(None)
+    result = await conn.execute(sa.update(stuck_logs).where(stuck_logs.c.id == log_id, done).values(adopted_at=now))
+    return result.rowcount == 1
 
 
 async def running_count(conn: AsyncConnection, channel_id: int) -> int | None:

@@ -24,6 +24,7 @@ stuck_logs = sa.Table(
     sa.Column("report", sa.JSON),  # the team-level figures and proposal, once closed (counts only)
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("closed_at", UTCDateTime),
+    sa.Column("adopted_at", UTCDateTime),  # when its proposal went into the agreement's draft (once)
     # One running log per channel, even when two starts race.
     sa.Index("ux_stuck_logs_running", "channel_id", unique=True,
              sqlite_where=sa.text("state = 'running'"), postgresql_where=sa.text("state = 'running'")),

@@ -321,14 +321,16 @@ async def adopt(deps: Deps, *, person: PersonRef, value: str) -> Message:
         row = await store.get_log(conn, log_id) if log_id else None
     if row is None or row.report is None or row.workspace_id != member.workspace_id:
         return views.text(t.gettext("That report is no longer stored."))
-    if row.report.get("adopted"):
+    async with deps.db.transaction() as conn:
+        first = await store.mark_adopted(conn, row.id, deps.clock.now())
+    if not first:
         return views.text(t.gettext("This proposal is in the agreement's draft already: /agreements edit."))
     added = await add_rules(deps, workspace=member.ref.workspace, channel=row.channel_external_id, by=person,
                             texts=row.report["proposal"])
     if added.refused:
+        async with deps.db.transaction() as conn:
+            await store.mark_adopted(conn, row.id, None)
         return views.text(added.refused)
-    async with deps.db.transaction() as conn:
-        await store.set_report(conn, row.id, {**row.report, "adopted": True})
     return views.adopted(t, added.added, needs_principle=added.needs_principle)
 
 

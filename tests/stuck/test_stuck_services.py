@@ -332,3 +332,23 @@ async def test_the_digest_counts_the_running_logs_stuck_moments_team_level(world
     clock.current = datetime(2026, 3, 25, 16, 1, tzinfo=UTC)
     await worker.run_due()  # the log ends: no line any more
     assert (await built()).stuck_count is None
+
+
+async def test_once_the_agreement_is_published_only_its_lead_adopts_and_only_once(world):
+    import asyncio
+
+    from core.domain.agreements import AgreementInput
+
+    deps, _m, worker, clock, p = world
+    form = await agreements.edit_form(deps, person=p["lea"], channel_id="C1")
+    await agreements.submit_agreement(deps, person=p["lea"], metadata=form.metadata,
+                                      data=AgreementInput(principles="Decide close to the work.", rules=""))
+    await stuck.stuck_command(deps, person=p["lea"], channel_id="C1", text="start 1")
+    await record(deps, p["ann"], "ann-secret-wait")
+    clock.current = datetime(2026, 3, 24, 16, 1, tzinfo=UTC)
+    await worker.run_due()
+    refused = await stuck.adopt(deps, person=p["ann"], value="1")
+    assert "Only the lead" in text_of(refused)
+    results = await asyncio.gather(*(stuck.adopt(deps, person=p["lea"], value="1") for _ in range(2)))
+    assert sorted("staat al" in text_of(r) for r in results) == [False, True]
+    assert any("1 regel toegevoegd" in text_of(r) and "Pas ze aan" in text_of(r) for r in results)

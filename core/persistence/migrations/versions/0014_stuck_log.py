@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('report', sa.JSON(), nullable=True),
     sa.Column('created_at', core.persistence.tables.UTCDateTime(), nullable=False),
     sa.Column('closed_at', core.persistence.tables.UTCDateTime(), nullable=True),
+    sa.Column('adopted_at', core.persistence.tables.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['action_id'], ['agreement_actions.id'], name=op.f('fk_stuck_logs_action_id_agreement_actions'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_stuck_logs_channel_id_channels'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['started_by'], ['members.id'], name=op.f('fk_stuck_logs_started_by_members'), ondelete='SET NULL'),
