@@ -183,7 +183,6 @@ async def submit_entry(deps: Deps, *, person: PersonRef, metadata: str, data: ru
     """Save a stuck moment in the log the form was opened on. The same text again (a second submit) adds
     no row; an ended log gives the form back with the text and why."""
     member, t = await _who(deps, person)
-    data = replace(data, other=data.other if data.kind == rules.Kind.OTHER else "")
     errors = errors_text(t, rules.check_entry(data))
     log_id = parse_log_id(metadata)
     now = deps.clock.now()
@@ -196,7 +195,8 @@ async def submit_entry(deps: Deps, *, person: PersonRef, metadata: str, data: ru
         own = await store.own_entries(conn, row.id, member.id)
         if any(e.what == rules.clean(data.what) for e in own):
             return Done(views.saved(t, again=True))
-        await store.add_entry(conn, log_id=row.id, member_id=member.id, entry=data, now=now)
+        await store.add_entry(conn, log_id=row.id, member_id=member.id, now=now,
+                              entry=replace(data, other=data.other if data.kind == rules.Kind.OTHER else ""))
     return Done(views.saved(t, again=False))
 
 

@@ -163,3 +163,7 @@ async def test_unknown_values_get_a_sentence_never_a_500(server):
         await press(server, "U2", action, value, channel=None)
     await ephemeral(server, "That report is no longer stored")
     await ephemeral(server, "No stuck log is running")
+    view = {"callback_id": "stuck.form", "private_metadata": "not-a-log|C1",
+            "state": {"values": {"what": {"what": {"type": "plain_text_input", "value": "Kept text"}}}}}
+    status, text = await server.post(slack_requests.view_submission(view, user_id="U2"))
+    assert status == 200 and "has ended" in text and "nothing was saved" in text
