@@ -55,15 +55,17 @@ def _day(t: Translator, day: date) -> str:
     return t.date(day, "EEEE d MMMM")
 
 
-def started(t: Translator, *, first: date, last: date, days: int) -> Message:
-    """The channel's announcement."""
+def started(t: Translator, *, first: date, last: date, days: int, shortcut: bool) -> Message:
+    """The channel's announcement (`shortcut`: the platform has the message shortcut, Slack)."""
     _ = t.gettext
     line = _("A stuck log runs in this channel for {days} working days, {first} to {last}.", days=days,
              first=_day(t, first), last=_day(t, last))
     how = _("Each time you are stuck waiting for a decision, note it with /stuck and what you were waiting "
-            "for, or with the message shortcut “I was stuck here”. Your entries are yours alone; the report at "
-            "the end is about the team, without names.")
-    return Message((Section(rich(Bold(_("Stuck log")), "\n", line)), Context(rich(how))), fallback=line)
+            "for, or with the message shortcut “I was stuck here”.") if shortcut else \
+        _("Each time you are stuck waiting for a decision, note it with /stuck and what you were waiting for.")
+    private = _("Your entries are yours alone; the report at the end is about the team, without names.")
+    return Message((Section(rich(Bold(_("Stuck log")), "\n", line)), Context(rich(how, " ", private))),
+                   fallback=line)
 
 
 def start_reply(t: Translator, *, first: date, last: date, days: int) -> Message:

@@ -73,7 +73,7 @@ async def _running(deps: Deps, member: MemberRow, channel_id: str) -> tuple[int,
 # --- the command ------------------------------------------------------------------------------------
 async def stuck_command(deps: Deps, *, person: PersonRef, channel_id: str | None, text: str) -> Message | Form:
     """`/stuck` (status), `/stuck start [days]`, `/stuck <what I was waiting for>` (the form, prefilled)."""
-    member, t = await _who(deps, person)
+    _member, t = await _who(deps, person)
     if not channel_id:
         return views.text(t.gettext(E_NO_CHANNEL))
     command = rules.parse_command(text)
@@ -228,8 +228,9 @@ async def start_job(deps: Deps, job: Job) -> None:
     t = translator(workspace.locale, deps.settings.unmeet_default_locale)
     if job.recovered and await messenger.find_sent(channel, job.key) is not None:
         return
-    await messenger.post(channel, views.started(t, first=row.days[0], last=row.days[-1], days=len(row.days)),
-                         key=job.key)
+    announcement = views.started(t, first=row.days[0], last=row.days[-1], days=len(row.days),
+                                 shortcut=workspace.ref.platform == "slack")
+    await messenger.post(channel, announcement, key=job.key)
 
 
 async def nudge_job(deps: Deps, job: Job) -> None:

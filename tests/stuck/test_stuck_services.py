@@ -131,7 +131,7 @@ async def test_a_ten_day_log_across_a_weekend_and_dst_with_four_people(world):
     assert len(nudges(messenger, "UBOB")) == 1
     [dm] = messenger.dms("ULEA")
     assert "Zat je vandaag vast" in text_of(dm.message)
-    [no, yes] = [b for block in dm.message.blocks if isinstance(block, Actions) for b in block.buttons]
+    [_no, yes] = [b for block in dm.message.blocks if isinstance(block, Actions) for b in block.buttons]
     assert "Fijn om te horen" in text_of(await stuck.not_stuck(deps, person=p["lea"]))
     opened = await stuck.entry_form(deps, person=p["lea"], log_value=yes.value)
     assert isinstance(opened, Form) and opened.metadata == "1"
@@ -258,7 +258,8 @@ def test_every_message_renders_on_both_platforms():
     for language in ("en", "nl"):
         t = translator(language)
         proposal = [views.proposal_line(t, g["kind"], g["proposal"]) for g in figures["groups"]]
-        messages = [views.started(t, first=date(2026, 3, 24), last=LAST_DAY, days=10),
+        messages = [views.started(t, first=date(2026, 3, 24), last=LAST_DAY, days=10, shortcut=True),
+                    views.started(t, first=date(2026, 3, 24), last=LAST_DAY, days=10, shortcut=False),
                     views.start_reply(t, first=date(2026, 3, 24), last=LAST_DAY, days=10),
                     views.saved(t, again=False), views.saved(t, again=True), views.nudge_dm(t, log_id=1, day=LAST_DAY),
                     views.status(t, first=date(2026, 3, 24), last=LAST_DAY, today=LAST_DAY,
