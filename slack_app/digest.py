@@ -32,6 +32,7 @@ COMMANDS = (
     ("/focus", N_("start focus time, see your week, plan focus blocks")),
     ("/meeting-check", N_("check whether a meeting is needed, or could be async")),
     ("/one-thing", N_("record the one idea you keep, share it with the team digest (#share), or see yours")),
+    ("/stuck", N_("note when you were stuck waiting for a decision, or start the team's stuck log (start)")),
     ("/unmeet digest", N_("this week's digest so far, only for you")),
     ("/unmeet settings", N_("digest day and time, time zone and language for this channel")),
     ("/unmeet help", N_("this list")),

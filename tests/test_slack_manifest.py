@@ -30,7 +30,8 @@ def test_manifest_validates():
 
 def test_slash_commands_are_described_within_slack_limits():
     commands = {c["command"]: c for c in MANIFEST["features"]["slash_commands"]}
-    assert set(commands) == {"/share-insight", "/focus", "/meeting-check", "/one-thing", "/agreements", "/unmeet"}
+    assert set(commands) == {"/share-insight", "/focus", "/meeting-check", "/one-thing", "/agreements", "/stuck",
+                             "/unmeet"}
     for command in commands.values():
         assert 0 < len(command["description"].strip()) <= COMMAND_SCHEMA["description"]["maxLength"]
         assert len(command.get("usage_hint", "")) <= COMMAND_SCHEMA["usage_hint"]["maxLength"]
@@ -82,3 +83,10 @@ def broken(change) -> dict:
 def test_broken_manifest_is_rejected(change, where):
     found = errors(broken(change))
     assert found and all(e.startswith(where) for e in found), found
+
+
+def test_the_manifests_shortcuts_are_the_ones_the_app_listens_for():
+    from slack_app import meetings, stuck
+
+    assert {s["callback_id"] for s in MANIFEST["features"]["shortcuts"]} == {meetings.SHORTCUT, stuck.SHORTCUT}
+    assert all(s["type"] == "message" for s in MANIFEST["features"]["shortcuts"])

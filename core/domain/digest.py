@@ -144,6 +144,7 @@ class Digest:
     history: tuple[WeekPoint, ...] = ()
     one_things: tuple[str, ...] = ()  # the team's shared One Things (texts only, never names)
     agreement: AgreementWeek | None = None  # None: the team has no published agreement
+    stuck_count: int | None = None  # stuck moments noted so far while a stuck log runs; None: none runs
 
     @property
     def is_empty(self) -> bool:

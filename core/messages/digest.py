@@ -10,6 +10,7 @@ from core.domain.digest import WORK_KINDS, Digest, RoundLine
 from core.domain.text import N_
 from core.messages.i18n import Translator
 from core.messages import one_thing as one_thing_views
+from core.messages import stuck as stuck_views
 from core.messages.llm import summarise_now_button
 from core.messages.model import (Actions, Bold, Button, Choice, Context, Divider, File, Form, Header, Italic, Link,
                                  Message, Section, SelectInput, TextInput, rich)
@@ -101,6 +102,7 @@ def digest_message(t: Translator, digest: Digest, *, links: dict[int, str] | Non
         for text_, due in a.open_actions[:MAX_LISTED]:
             parts += ["\n• ", text_] + ([" — ", _("due {date}", date=t.date(due, "d MMMM"))] if due else [])
         blocks.append(Section(rich(*parts)))
+    blocks += stuck_views.digest_blocks(t, digest.stuck_count)
     blocks.append(Context(rich(_("Team figures only: the digest never names who did or didn't answer."))))
     attachments = (chart_file(t, digest),) if chart and digest.has_chart else ()
     return Message(tuple(blocks), fallback=_("Weekly digest") + " " + span, attachments=attachments)

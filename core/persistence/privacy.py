@@ -24,6 +24,7 @@ from core.persistence.tables_focus import focus_blocks, focus_sessions, meeting_
 from core.persistence.tables_installations import installations
 from core.persistence.tables_llm import llm_usage
 from core.persistence.tables_one_thing import one_things
+from core.persistence.tables_stuck import stuck_logs
 from core.persistence.tables_teams import teams_conversations
 from core.persistence.teams import CARD_PREFIX, INSTALL, PERSON
 
@@ -32,7 +33,7 @@ PAYLOAD_REFS = {"member": members, "answer": answers, "round": rounds, "session"
                 "block": focus_blocks, "action": agreement_actions}
 # Member columns of a team's rows: exported with the person, emptied (not deleted) when they are erased,
 # so a team's agreement outlives the lead who wrote it.
-TEAM_OWNED = (agreements.c.lead_id, agreement_versions.c.published_by)
+TEAM_OWNED = (agreements.c.lead_id, agreement_versions.c.published_by, stuck_logs.c.started_by)
 # Columns holding a person's platform id in their workspace's rows: erasing empties them, the row stays
 # (a workspace's installation is the workspace's, not its installer's).
 NAMED_BY_ID = (installations.c.installer_id,)
@@ -164,7 +165,8 @@ async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None
     """Delete what is older than `cutoff` (None: keep everything): workspaces uninstalled before it
     with all their data; rounds that ended (closed, or their deadline passed) before it, with their
     answers, recipients and summaries; focus sessions, planned blocks and meeting checks; One Things
-    replaced before it (a current one stays while it is current); finished jobs; token ledgers. And always the housekeeping that would grow forever: event ids older than
+    replaced before it (a current one stays while it is current); stuck logs closed before it, with
+    their entries; finished jobs; token ledgers. And always the housekeeping that would grow forever: event ids older than
     EVENT_MEMORY, expired OAuth states. Returns the rows deleted per table (cascades not counted).
     Idempotent: a second run at the same moment deletes nothing."""
     counts: dict[str, int] = {}
@@ -189,6 +191,7 @@ async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None
     await delete(agreement_versions, agreement_versions.c.published_at < cutoff, agreement_versions.c.version < (
         sa.select(agreements.c.version).where(agreements.c.id == agreement_versions.c.agreement_id).scalar_subquery()))
     await delete(agreement_actions, agreement_actions.c.state != "open", agreement_actions.c.updated_at < cutoff)
+    await delete(stuck_logs, stuck_logs.c.closed_at < cutoff)  # with their entries
     await delete(jobs, jobs.c.status.in_((DONE, DEAD, CANCELLED)),
                  sa.func.coalesce(jobs.c.finished_at, jobs.c.created_at) < cutoff)
     await delete(llm_usage, llm_usage.c.day < cutoff.date())

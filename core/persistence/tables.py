@@ -187,3 +187,4 @@ from core.persistence import tables_teams  # noqa: E402,F401
 from core.persistence import tables_installations  # noqa: E402,F401
 from core.persistence import tables_one_thing  # noqa: E402,F401
 from core.persistence import tables_agreements  # noqa: E402,F401
+from core.persistence import tables_stuck  # noqa: E402,F401

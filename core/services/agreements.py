@@ -33,7 +33,7 @@ from core.persistence import agreements as store
 from core.persistence import repository as repo
 from core.persistence.agreements import ActionRow, AgreementRow, Content
 from core.persistence.repository import MemberRow
-from core.services import rounds
+from core.services import rounds, stuck
 from core.services.deps import Deps
 from core.services.nudges import hold_nudge
 from core.services.rounds import errors_text, known_person, person_translator
@@ -295,9 +295,14 @@ async def publish_agreement(deps: Deps, conn, *, agreement_id: int, by: MemberRo
 async def start_stuck_log_for_action(deps: Deps, conn, *, agreement: AgreementRow, action: ActionRow,
                                      days: int) -> None:
     """An action "keep a stuck log for N working days" was published: start the stuck log for the
-    channel (the stuck log feature's service is called here once it is merged). Called on every
-    publish that contains the action, so the call must be idempotent (a key per action)."""
-    log.info("agreement %s: action %s asks for a stuck log of %d working days", agreement.id, action.id, days)
+    channel, led by the agreement's lead. Called on every publish that contains the action; the log
+    remembers its action, so it starts once."""
+    log_id = await stuck.start_for_action(deps, conn, workspace_id=agreement.workspace_id,
+                                          channel_id=agreement.channel_id, lead_id=agreement.lead_id,
+                                          action_id=action.id, days=days)
+    if log_id is not None:
+        log.info("agreement %s: action %s started stuck log %s (%d working days)", agreement.id, action.id,
+                 log_id, days)
 
 
 async def post_job(deps: Deps, job: Job) -> None:

@@ -26,6 +26,7 @@ from core.messages.model import Message, Notice, rich
 from core.persistence.agreements import agreement_week
 from core.persistence import digest as store
 from core.persistence import one_thing as one_thing_store
+from core.persistence import stuck as stuck_store
 from core.persistence.digest import ChannelContext
 from core.services.deps import Deps
 from core.services.rounds import known_person
@@ -58,6 +59,7 @@ async def build_digest(conn: AsyncConnection, context: ChannelContext, week: Wee
     meetings = await store.meeting_week(conn, context.channel_id, week)
     one_things = await one_thing_store.shared_for_team(conn, context.channel_id, min(now, week.end))
     agreement = await agreement_week(conn, context.channel_id)
+    stuck_count = await stuck_store.running_count(conn, context.channel_id)
 
     def in_week(moment: datetime | None) -> bool:
         return moment is not None and week.start <= moment < week.end
@@ -70,7 +72,8 @@ async def build_digest(conn: AsyncConnection, context: ChannelContext, week: Wee
                     for w, n, mix in zip(weeks, answers, focus_history))
     return Digest(channel=context.ref, week=week, tz=context.tz, locale=context.locale or "en", opened=opened,
                   closed=closed, coming=coming, participation=participation, focus=focus, meetings=meetings,
-                  history=history, one_things=tuple(one_things), agreement=agreement)
+                  history=history, one_things=tuple(one_things), agreement=agreement,
+                  stuck_count=stuck_count)
 
 
 async def _links(deps: Deps, digest: Digest) -> dict[int, str]:

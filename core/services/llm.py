@@ -267,3 +267,53 @@ async def set_llm_settings(deps: Deps, workspace_id: int, *, enabled: bool, mode
                                   deps.clock.now())
     return await llm_settings(deps, workspace_id)
 
+
+
+# --- the stuck log's decision-rights proposal ------------------------------------------------------------
+class DecisionRule(BaseModel):
+    kind: str
+    text: str
+
+
+class DecisionRightsOut(BaseModel):
+    rules: list[DecisionRule] = Field(default_factory=list)
+
+
+SUGGESTIONS = {"name_decider": "name one person who decides", "doer_decides": "the person doing the work decides",
+               "answer_in_a_day": "the one who decides answers within a working day"}
+
+
+def groups_text(groups: list[dict]) -> str:
+    """The report's figures as the model sees them: counts per kind of decision, nothing people wrote."""
+    return "\n".join(f"{g['kind']}: stuck {g['count']} times; decider unknown or unclear {g['unknown']} of "
+                     f"{g['count']}; typical wait {g['median_hours']:g} working hours; suggestion: "
+                     f"{SUGGESTIONS[g['proposal']]}" for g in groups)
+
+
+async def decision_rights(deps: Deps, workspace_id: int, groups: list[dict], locale: str | None
+                          ) -> dict[str, str] | None:
+    """The model's rule per kind of decision, from the report's counts only: {kind: text}, each kind one
+    of the groups', each text neutralised and short; None when the model is off or fails (the report
+    then keeps the rule-based proposal)."""
+    if not groups:
+        return None
+    llm = llm_of(deps)
+    access = await llm.access(workspace_id)
+    listed = groups_text(groups)
+    if not access.enabled or access.refusal(approx_tokens(listed) + 600) is not None:
+        return None
+    try:
+        result, _usage = await llm.complete(access, workspace_id, "decision_rights", "v1",
+                                            {"groups": listed, "language": LANGUAGES[resolve(locale)]},
+                                            DecisionRightsOut)
+    except LlmError as error:
+        log.warning("decision-rights proposal failed: %s", error)
+        metrics.llm_fallback("decision_rights", ENDPOINT)
+        return None
+    kinds = {g["kind"] for g in groups}
+    found: dict[str, str] = {}
+    for rule in result.get("rules", ()):
+        text = neutralise(rule.get("text", ""), limit=200)
+        if rule.get("kind") in kinds and text and rule["kind"] not in found:
+            found[rule["kind"]] = text
+    return found or None

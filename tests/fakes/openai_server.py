@@ -209,6 +209,10 @@ def smart_reply(request: Recorded) -> dict[str, Any]:
                 "rules": [{"text": first[n], "sources": [n]} for n in labels] +
                          [{"text": "Invented line with no real answer behind it.", "sources": [99]}],
                 "actions": [{"text": "Keep a stuck log for 10 working days.", "sources": labels[-1:]}]}
+    if task == "decision_rights":  # a rule per kind given, one with a mention, one for a kind never asked about
+        kinds = [line.split(":")[0].strip() for line in fenced(user, "GROUPS").splitlines() if line.strip()]
+        return {"rules": [{"kind": kind, "text": f"For {kind}, the team lead decides within a day <!here>"}
+                          for kind in kinds] + [{"kind": "lunch", "text": "Invented rule about lunch."}]}
     if task == "meeting_reason":
         return {"reason": "The topic needs no decision together, so a written round works: " +
                 fenced(user, "CHECK").splitlines()[0][:120]}

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # A released prompt is never edited: add v2 instead (and pin it here).
 PINNED = {
+    "decision_rights/v1": "e567a44b6110db33c87de12ad50d261dd5f09b2c8062dab84472526eba70859d",
     "draft_agreement/v1": "6bbe2d6736578d9732e75c34eb26b4c1e16e9813420b8a16561fc3b8b04ce42a",
     "draft_insight/v1": "d90b1fd7a808d1837c7c51eeba8baeb030d20a843d1074b7ee8c391ec3d3e8cf",
     "meeting_reason/v1": "ee5af05b6a4780b6b4e8ea1ba0be11186e5243fe8c858d79d3f2f20b1190cb59",
@@ -31,14 +32,16 @@ EN = {"title": "Deep work, by Cal Newport",
       "answers": "A1\n1. The planner: my calendar is full.\n2. Deep work, shallow work, meetings.\n3. Focus mornings.",
       "notes": "T1 (3 people): Focus time\n  A1: \"my calendar is full\"",
       "check": "Outcome: no meeting needed. 2 of 5 answers say a decision is needed; nobody is blocked.",
-      "errors": "- themes: Input should be a valid list"}
+      "errors": "- themes: Input should be a valid list",
+      "groups": "budget: stuck 3 times; decider unknown or unclear 2 of 3; typical wait 8 working hours"}
 NL = {"title": "Diep werk, door Cal Newport",
       "questions": "1. In welk personage herken jij jezelf het meest en waarom?\n"
                    "2. Welke drie soorten opdrachten komen in het verhaal voor?\n3. Wat neem je mee?",
       "answers": "A1\n1. De planner: mijn agenda zit vol.\n2. Diep werk, ondiep werk, vergaderingen.\n3. Focusochtenden.",
       "notes": "T1 (3 mensen): Focustijd\n  A1: \"mijn agenda zit vol\"",
       "check": "Uitkomst: geen vergadering nodig. 2 van 5 antwoorden vragen een beslissing.",
-      "errors": "- themes: Input should be a valid list"}
+      "errors": "- themes: Input should be a valid list",
+      "groups": "people: stuck 2 times; decider unknown or unclear 1 of 2; typical wait 3 working hours"}
 
 
 def test_every_prompt_file_is_pinned():
