@@ -164,6 +164,8 @@ async def test_dutch_sentences_for_a_dutch_person(server):
 
 
 async def test_tokens_revoked_drops_only_the_listed_user(server):
+    if not await token_rows(server):  # run alone: connect U1 as the earlier test does
+        await connect(server, "U1", "xoxp-u1-very-secret")
     await connect(server, "U3", "xoxp-u3")
     assert len(await token_rows(server)) == 2
     event = {"type": "tokens_revoked", "tokens": {"oauth": ["U1"], "bot": []}}
