@@ -31,12 +31,13 @@ def test_manifest_validates():
 def test_slash_commands_are_described_within_slack_limits():
     commands = {c["command"]: c for c in MANIFEST["features"]["slash_commands"]}
     assert set(commands) == {"/share-insight", "/focus", "/meeting-check", "/one-thing", "/agreements", "/stuck",
-                             "/unmeet"}
+                             "/unmeet", "/drivers-seat"}
     for command in commands.values():
         assert 0 < len(command["description"].strip()) <= COMMAND_SCHEMA["description"]["maxLength"]
         assert len(command.get("usage_hint", "")) <= COMMAND_SCHEMA["usage_hint"]["maxLength"]
         assert command["url"] == "https://YOUR-HOST/slack/events"
-        assert command["should_escape"] is False
+        # `/drivers-seat share @coach` needs the mention as `<@U…|name>`, which only escaping sends
+        assert command["should_escape"] is (command["command"] == "/drivers-seat")
 
 
 def test_least_privilege_scopes_and_events():

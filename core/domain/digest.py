@@ -145,12 +145,14 @@ class Digest:
     one_things: tuple[str, ...] = ()  # the team's shared One Things (texts only, never names)
     agreement: AgreementWeek | None = None  # None: the team has no published agreement
     stuck_count: int | None = None  # stuck moments noted so far while a stuck log runs; None: none runs
+    seat_people: int = 0  # how many of the team rated a Driver's Seat day of this week
+    seat_rated: tuple[tuple[str, str], ...] = ()  # their (kind of work, colour) pairs: team level, no names
 
     @property
     def is_empty(self) -> bool:
         """Nothing happened and nothing is coming: such a week posts nothing."""
         return not (self.opened or self.closed or self.coming or self.participation.answers
-                    or self.focus or self.meetings)
+                    or self.focus or self.meetings or self.seat_people)
 
     @property
     def has_chart(self) -> bool:

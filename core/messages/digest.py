@@ -9,6 +9,7 @@ from core.charts import ChartLabels, weekly_chart
 from core.domain.digest import WORK_KINDS, Digest, RoundLine
 from core.domain.text import N_
 from core.messages.i18n import Translator
+from core.messages import drivers_seat as seat_views
 from core.messages import one_thing as one_thing_views
 from core.messages import stuck as stuck_views
 from core.messages.llm import summarise_now_button
@@ -95,6 +96,7 @@ def digest_message(t: Translator, digest: Digest, *, links: dict[int, str] | Non
             parts += ["\n", t.ngettext("…and {n} more", "…and {n} more", len(digest.coming) - MAX_LISTED)]
         blocks.append(Section(rich(*parts)))
     blocks += one_thing_views.digest_blocks(t, digest.one_things)
+    blocks += seat_views.digest_blocks(t, digest.seat_people, list(digest.seat_rated))
     if digest.agreement:
         a = digest.agreement
         parts = [Bold(_("Team agreement")), "\n", _("Version {version}", version=a.version), " · ",
@@ -197,6 +199,7 @@ class Home:
     meetings: tuple[HomeMeeting, ...] = ()
     shared: tuple[HomeRound, ...] = ()  # open rounds the person shared
     one_thing: tuple = ()  # the One Thing's section, already in the person's language (core.messages.one_thing)
+    drivers_seat: tuple = ()  # the Driver's Seat's section, likewise (core.messages.drivers_seat)
 
 
 def home_view(t: Translator, home: Home) -> Message:
@@ -230,6 +233,7 @@ def home_view(t: Translator, home: Home) -> Message:
         blocks.append(Section(rich(*[part for m in home.meetings for part in ("• ", m.title, " — ", m.outcome,
                                                                               "\n")][:-1])))
     blocks += home.one_thing
+    blocks += home.drivers_seat
     blocks += [Divider(), Actions((Button(_("Channel settings"), SETTINGS_ACTION),))]
     return Message(tuple(blocks), fallback=_("Your rounds to answer"))
 

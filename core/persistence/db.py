@@ -4,6 +4,7 @@ block finishes; there is no other way to get a connection that writes."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,6 +40,9 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+_holding_turn: contextvars.ContextVar[bool] = contextvars.ContextVar("holding_turn", default=False)
+
+
 class Database:
     """On SQLite, the transactions of one process take turns (an asyncio lock, first come first
     served). SQLite lets one writer in at a time and makes the others wait in its busy handler, which
@@ -58,9 +62,15 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
             return
+        if _holding_turn.get():  # it would wait forever for the turn its own caller holds
+            raise RuntimeError("a SQLite transaction opened inside another; pass the open connection instead")
         turn = self._turns.setdefault(asyncio.get_running_loop(), asyncio.Lock())
         async with turn, self.engine.begin() as conn:
-            yield conn
+            token = _holding_turn.set(True)
+            try:
+                yield conn
+            finally:
+                _holding_turn.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

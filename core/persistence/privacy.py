@@ -5,7 +5,7 @@ A person's rows are found from the schema itself: every column that references `
 here. Outside those foreign keys a person appears in three places, handled by name: columns holding
 their platform id (who installed the app in a Slack workspace), Teams conversation references (their
 1:1 chat, and the install reference that names who added the app to a team) and job payloads
-(`{"member": …}`, `{"answer": …}`, `{"round": …}`, `{"session": …}`, `{"block": …}`).
+(`{"member": …}`, `{"answer": …}`, `{"round": …}`, `{"session": …}`, `{"block": …}`, `{"run": …}`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from core.domain.refs import PersonRef, WorkspaceRef
 from core.jobs.queue import CANCELLED, DEAD, DONE
 from core.persistence.tables import (answers, jobs, members, metadata, rounds, seen_events, summaries,
                                      workspaces)
+from core.persistence.tables_drivers_seat import seat_runs
 from core.persistence.tables_agreements import agreement_actions, agreement_versions, agreements
 from core.persistence.tables_focus import focus_blocks, focus_sessions, meeting_checks, oauth_states, user_tokens
 from core.persistence.tables_installations import installations
@@ -30,7 +31,7 @@ from core.persistence.teams import CARD_PREFIX, INSTALL, PERSON
 
 # What a job's payload may name, and the table whose ids it holds.
 PAYLOAD_REFS = {"member": members, "answer": answers, "round": rounds, "session": focus_sessions,
-                "block": focus_blocks, "action": agreement_actions}
+                "block": focus_blocks, "action": agreement_actions, "run": seat_runs}
 # Member columns of a team's rows: exported with the person, emptied (not deleted) when they are erased,
 # so a team's agreement outlives the lead who wrote it.
 TEAM_OWNED = (agreements.c.lead_id, agreement_versions.c.published_by, stuck_logs.c.started_by)
@@ -166,7 +167,8 @@ async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None
     with all their data; rounds that ended (closed, or their deadline passed) before it, with their
     answers, recipients and summaries; focus sessions, planned blocks and meeting checks; One Things
     replaced before it (a current one stays while it is current); stuck logs closed before it, with
-    their entries; finished jobs; token ledgers. And always the housekeeping that would grow forever: event ids older than
+    their entries; Driver's Seat runs that ended before it, with their days, shares and feedback; finished
+    jobs; token ledgers. And always the housekeeping that would grow forever: event ids older than
     EVENT_MEMORY, expired OAuth states. Returns the rows deleted per table (cascades not counted).
     Idempotent: a second run at the same moment deletes nothing."""
     counts: dict[str, int] = {}
@@ -187,6 +189,7 @@ async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None
     await delete(focus_blocks, focus_blocks.c.starts_at < cutoff)
     await delete(meeting_checks, meeting_checks.c.created_at < cutoff)
     await delete(one_things, one_things.c.replaced_at < cutoff)
+    await delete(seat_runs, seat_runs.c.ended_at < cutoff)  # with its days, shares and feedback
     # A team's agreement stays; its older versions and its finished actions go.
     await delete(agreement_versions, agreement_versions.c.published_at < cutoff, agreement_versions.c.version < (
         sa.select(agreements.c.version).where(agreements.c.id == agreement_versions.c.agreement_id).scalar_subquery()))

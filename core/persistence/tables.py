@@ -188,3 +188,4 @@ from core.persistence import tables_installations  # noqa: E402,F401
 from core.persistence import tables_one_thing  # noqa: E402,F401
 from core.persistence import tables_agreements  # noqa: E402,F401
 from core.persistence import tables_stuck  # noqa: E402,F401
+from core.persistence import tables_drivers_seat  # noqa: E402,F401

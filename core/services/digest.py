@@ -25,6 +25,7 @@ from core.messages.i18n import translator
 from core.messages.model import Message, Notice, rich
 from core.persistence.agreements import agreement_week
 from core.persistence import digest as store
+from core.persistence import drivers_seat as seat_store
 from core.persistence import one_thing as one_thing_store
 from core.persistence import stuck as stuck_store
 from core.persistence.digest import ChannelContext
@@ -60,6 +61,7 @@ async def build_digest(conn: AsyncConnection, context: ChannelContext, week: Wee
     one_things = await one_thing_store.shared_for_team(conn, context.channel_id, min(now, week.end))
     agreement = await agreement_week(conn, context.channel_id)
     stuck_count = await stuck_store.running_count(conn, context.channel_id)
+    seat_people, seat_rated = await seat_store.team_week(conn, context.channel_id, week, now)
 
     def in_week(moment: datetime | None) -> bool:
         return moment is not None and week.start <= moment < week.end
@@ -73,7 +75,7 @@ async def build_digest(conn: AsyncConnection, context: ChannelContext, week: Wee
     return Digest(channel=context.ref, week=week, tz=context.tz, locale=context.locale or "en", opened=opened,
                   closed=closed, coming=coming, participation=participation, focus=focus, meetings=meetings,
                   history=history, one_things=tuple(one_things), agreement=agreement,
-                  stuck_count=stuck_count)
+                  stuck_count=stuck_count, seat_people=seat_people, seat_rated=tuple(seat_rated))
 
 
 async def _links(deps: Deps, digest: Digest) -> dict[int, str]:

@@ -27,6 +27,7 @@ from core.persistence import llm as llm_store
 from core.persistence import repository as repo
 from core.ports import Unreachable
 from core.services.deps import Deps
+from core.services.drivers_seat import home_blocks as seat_blocks
 from core.services.one_thing import home_blocks as one_thing_blocks
 from core.services.rounds import HOME_REFRESH, known_person, person_translator
 
@@ -53,11 +54,13 @@ async def home(deps: Deps, *, person: PersonRef, opened: bool = False) -> Messag
         personal, workspace = await focus_store.get_goals(conn, member.workspace_id, member.id)
         shared = await llm_store.open_rounds_by(conn, member.id, now, limit=views.HOME_SHARED)
         one_thing = await one_thing_blocks(conn, member, t)
+        drivers_seat = await seat_blocks(conn, member, t)
     return views.home_view(t, Home(
         rounds=tuple(HomeRound(r.round_id, r.title, r.deadline_at) for r in rounds), rounds_total=total,
         tz=member.tz, focus=HomeFocus(minutes / 60, effective_goal(personal, workspace) / 60),
         meetings=tuple(HomeMeeting(agenda, _verdict(t, verdict, converted)) for agenda, verdict, converted in checks),
-        shared=tuple(HomeRound(*row) for row in shared), one_thing=one_thing))
+        shared=tuple(HomeRound(*row) for row in shared), one_thing=one_thing,
+        drivers_seat=drivers_seat))
 
 
 def _verdict(t: Translator, verdict: str, converted: bool) -> str:

@@ -225,6 +225,41 @@ async def draft_agreement(deps: Deps, workspace_id: int, questions, groups, loca
             if any(draft.values()) else None), (None if any(draft.values()) else E_AGREEMENT_DRAFT_FAILED)
 
 
+# --- a coach's feedback on a Driver's Seat week --------------------------------------------------------
+class FeedbackDraftOut(BaseModel):
+    strength: str
+    pattern: str
+    suggestion: str
+
+
+FEEDBACK_PART_MAX = 400
+
+
+async def can_draft(deps: Deps, workspace_id: int) -> bool:
+    """The coach's form offers "Draft feedback" only while the workspace has the model on."""
+    return (await llm_of(deps).access(workspace_id)).enabled
+
+
+async def draft_feedback(deps: Deps, workspace_id: int, entries: str, locale: str | None) -> str | None:
+    """A coach's draft from a week's entries (`entries`: the days' tasks, kinds, colours and whys — no
+    names): one strength, one pattern, one suggestion, for the coach to edit. None without a model or
+    when it fails (the coach writes their own)."""
+    llm = llm_of(deps)
+    access = await llm.access(workspace_id)
+    entries = entries[:BULLETS_MAX]
+    if not access.enabled or access.refusal(approx_tokens(entries) + 600) is not None:
+        return None
+    try:
+        result, _usage = await llm.complete(access, workspace_id, "draft_feedback", "v1",
+                                            {"entries": entries, "language": LANGUAGES[resolve(locale)]},
+                                            FeedbackDraftOut)
+    except LlmError as error:
+        log.warning("feedback draft failed: %s", error)
+        return None
+    parts = [neutralise(result[key], limit=FEEDBACK_PART_MAX) for key in ("strength", "pattern", "suggestion")]
+    return "\n\n".join(part for part in parts if part) or None
+
+
 # --- the admin's switches ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LlmSettings:

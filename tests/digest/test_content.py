@@ -164,7 +164,7 @@ async def test_statement_count_does_not_grow_with_the_data(db):
             sa.event.remove(db.engine.sync_engine, "before_cursor_execute", listener)
         counts.append(len([s for s in statements if s.lstrip().upper().startswith("SELECT")]))
     assert digest.participation.answers == 62
-    assert counts[0] == counts[1] <= 9, counts  # one per section (the stuck log's count is the ninth)
+    assert counts[0] == counts[1] <= 10, counts  # one per section (the stuck log's count, the Driver's Seat week)
 
 
 async def world_member(world, conn, external_id):

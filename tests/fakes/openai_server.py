@@ -213,6 +213,13 @@ def smart_reply(request: Recorded) -> dict[str, Any]:
         kinds = [line.split(":")[0].strip() for line in fenced(user, "GROUPS").splitlines() if line.strip()]
         return {"rules": [{"kind": kind, "text": f"For {kind}, the team lead decides within a day <!here>"}
                           for kind in kinds] + [{"kind": "lunch", "text": "Invented rule about lunch."}]}
+    if task == "draft_feedback":  # the first green task as the strength; an @mention code must take out
+        lines = [line[2:] for line in fenced(user, "ENTRIES").splitlines() if line.startswith("- ")]
+        green = next((line.split(": ", 1)[1] for line in lines if ", green:" in line), "your planning")
+        red = Counter(line.split(",")[0] for line in lines if ", red:" in line).most_common(1)
+        return {"strength": f"You got “{green}” done.",
+                "pattern": f"Your {red[0][0] if red else 'reactive'} tasks turned red most often. <@U1>",
+                "suggestion": "Next week, plan one reactive block right after lunch."}
     if task == "meeting_reason":
         return {"reason": "The topic needs no decision together, so a written round works: " +
                 fenced(user, "CHECK").splitlines()[0][:120]}

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PINNED = {
     "decision_rights/v1": "e567a44b6110db33c87de12ad50d261dd5f09b2c8062dab84472526eba70859d",
     "draft_agreement/v1": "6bbe2d6736578d9732e75c34eb26b4c1e16e9813420b8a16561fc3b8b04ce42a",
+    "draft_feedback/v1": "045de3f99e92aba55c2f2227a457c13da5b7663ce6f7624d6569987f85ee9bcf",
     "draft_insight/v1": "d90b1fd7a808d1837c7c51eeba8baeb030d20a843d1074b7ee8c391ec3d3e8cf",
     "meeting_reason/v1": "ee5af05b6a4780b6b4e8ea1ba0be11186e5243fe8c858d79d3f2f20b1190cb59",
     "merge_summaries/v1": "12e577f4f44cb072730d54cf8fbcb034c92937c0fd634d1622e3254711cb6ba7",
@@ -33,7 +34,8 @@ EN = {"title": "Deep work, by Cal Newport",
       "notes": "T1 (3 people): Focus time\n  A1: \"my calendar is full\"",
       "check": "Outcome: no meeting needed. 2 of 5 answers say a decision is needed; nobody is blocked.",
       "errors": "- themes: Input should be a valid list",
-      "groups": "budget: stuck 3 times; decider unknown or unclear 2 of 3; typical wait 8 working hours"}
+      "groups": "budget: stuck 3 times; decider unknown or unclear 2 of 3; typical wait 8 working hours",
+      "entries": "Day 1\n- proactive, green: Write the plan\n- reactive, red: Answer the team (why: meetings)"}
 NL = {"title": "Diep werk, door Cal Newport",
       "questions": "1. In welk personage herken jij jezelf het meest en waarom?\n"
                    "2. Welke drie soorten opdrachten komen in het verhaal voor?\n3. Wat neem je mee?",
@@ -41,7 +43,8 @@ NL = {"title": "Diep werk, door Cal Newport",
       "notes": "T1 (3 mensen): Focustijd\n  A1: \"mijn agenda zit vol\"",
       "check": "Uitkomst: geen vergadering nodig. 2 van 5 antwoorden vragen een beslissing.",
       "errors": "- themes: Input should be a valid list",
-      "groups": "people: stuck 2 times; decider unknown or unclear 1 of 2; typical wait 3 working hours"}
+      "groups": "people: stuck 2 times; decider unknown or unclear 1 of 2; typical wait 3 working hours",
+      "entries": "Day 1\n- proactive, green: Het plan schrijven\n- reactive, red: Het team antwoorden"}
 
 
 def test_every_prompt_file_is_pinned():
