@@ -44,8 +44,9 @@ SECRET = slack_requests.SIGNING_SECRET
 MEMBERS = 60
 
 
-async def seed_round(slack: FakeSlackApi, database_url: str) -> int:
-    """A round in C1 whose DMs went out, so members can press Answer."""
+async def seed_round(slack: FakeSlackApi, database_url: str, env: dict[str, str], *, run_jobs: bool) -> int:
+    """A round in C1 whose DMs went out, so members can press Answer (`run_jobs`: no worker is running,
+    so `unmeet jobs run-due` sends them)."""
     settings = Settings(database_url=database_url, slack_bot_token="xoxb-test", slack_signing_secret=SECRET,
                         slack_api_url=slack.base_url)
     deps = build_deps(settings)
@@ -56,7 +57,13 @@ async def seed_round(slack: FakeSlackApi, database_url: str) -> int:
                         deadline=date.today() + timedelta(days=7), channel_id="C1"))
     assert isinstance(result, rounds.Done), result
     await deps.close()
-    await slack.wait_for(lambda: len([c for c in slack.calls_to("chat.postMessage")]) > MEMBERS, timeout=60)
+    dms_out = lambda: len(slack.calls_to("chat.postMessage")) > MEMBERS  # noqa: E731
+    for _ in range(5 if run_jobs else 0):  # the fan-out queues the DMs, a second pass sends them
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "unmeet", "jobs", "run-due", env=env)
+        await process.wait()
+        if dms_out():
+            break
+    await slack.wait_for(dms_out, timeout=60)
     return 1
 
 
@@ -122,7 +129,8 @@ async def main(args: argparse.Namespace) -> None:
                        "bare_bolt": (f"http://127.0.0.1:{base_port}", base)}
             for url, process in targets.values():
                 await wait_healthy(f"{url}/healthz", process, work / "serve.log")
-            round_id = await seed_round(slack, database_url)
+            round_id = await seed_round(slack, database_url, child_env(DATABASE_URL=database_url, **common),
+                                        run_jobs=args.no_worker)
             await asyncio.sleep(2)  # the round's jobs are done: this is unmeet at rest
             idle_rss_mb = rss_mb(ours.pid)
             results = {name: {kind: [] for kind in KINDS} for name in targets}
