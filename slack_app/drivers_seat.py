@@ -65,33 +65,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if (person := person_of(body)) is not None:
             await reply(client, body, person, channel_of(body), await seat.start(deps, person=person))
 
-    @app.action(views.PLAN_ACTION)
-    async def plan_pressed(ack, body, client):
-        await ack()
-        if (person := person_of(body)) is not None:
-            result = await seat.plan_form(deps, person=person, value=button_value(body))
-            await reply(client, body, person, channel_of(body), result)
+    def on_button(action_id: str, service) -> None:
+        """A button whose value names the run (or its day): the service's answer, a modal or a message."""
+        @app.action(action_id)
+        async def pressed(ack, body, client):
+            await ack()
+            if (person := person_of(body)) is not None:
+                result = await service(deps, person=person, value=button_value(body))
+                await reply(client, body, person, channel_of(body), result)
 
-    @app.action(views.SKIP_ACTION)
-    async def skip_pressed(ack, body, client):
-        await ack()
-        if (person := person_of(body)) is not None:
-            result = await seat.skip(deps, person=person, value=button_value(body))
-            await reply(client, body, person, channel_of(body), result)
-
-    @app.action(views.RATE_ACTION)
-    async def rate_pressed(ack, body, client):
-        await ack()
-        if (person := person_of(body)) is not None:
-            result = await seat.rate_form(deps, person=person, value=button_value(body))
-            await reply(client, body, person, channel_of(body), result)
-
-    @app.action(views.FEEDBACK_ACTION)
-    async def feedback_pressed(ack, body, client):
-        await ack()
-        if (person := person_of(body)) is not None:
-            result = await seat.feedback_form(deps, person=person, value=button_value(body))
-            await reply(client, body, person, channel_of(body), result)
+    for action_id, service in ((views.PLAN_ACTION, seat.plan_form), (views.SKIP_ACTION, seat.skip),
+                               (views.RATE_ACTION, seat.rate_form), (views.FEEDBACK_ACTION, seat.feedback_form)):
+        on_button(action_id, service)
 
     @app.action(views.DRAFT_ACTION)
     async def draft_pressed(ack, body, client):
