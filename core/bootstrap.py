@@ -19,12 +19,13 @@ from core.services.home import HOME_JOBS
 from core.services.drivers_seat import DRIVERS_SEAT_JOBS
 from core.services.one_thing import ONE_THING_JOBS
 from core.services.privacy import PRIVACY_JOBS, ensure_sweep
+from core.services.programmes import PROGRAMME_JOBS
 from core.services.rounds import ROUND_JOBS
 from core.services.stuck import STUCK_JOBS
 
 # every feature's {job kind: handler(deps, job)}
 JOB_TABLES = (ROUND_JOBS, FOCUS_JOBS, DIGEST_JOBS, HOME_JOBS, PRIVACY_JOBS, ONE_THING_JOBS, AGREEMENT_JOBS,
-              STUCK_JOBS, DRIVERS_SEAT_JOBS)
+              STUCK_JOBS, DRIVERS_SEAT_JOBS, PROGRAMME_JOBS)
 STARTUP = (ensure_schedule, ensure_sweep)  # every feature's async f(deps), run when a worker starts
 metrics.known_job_kinds(kind for table in JOB_TABLES for kind in table)  # the job metrics' label set
 

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     port: int = 3978
     unmeet_dev_mode: bool = False  # allow Slack without a signing secret (never in production)
     unmeet_default_locale: str = "en"
+    # The programme template `/programme new` starts from: programmes/<name>/v<N>.toml, or a .toml path.
+    unmeet_programme_template: str = "trajectory/v1"
     unmeet_secret_key: str = ""  # encrypts stored tokens (people's, bots'); derived from signing secret when empty
     # Days closed rounds, focus sessions, meeting checks, finished jobs and uninstalled workspaces are
     # kept; 0 keeps them forever. The daily sweep (and `unmeet data sweep`) deletes what is older.

@@ -16,7 +16,8 @@ from slack_bolt.async_app import AsyncApp
 
 from core import metrics
 from core.services.deps import Deps
-from slack_app import agreements, digest, drivers_seat, focus, installs, llm, meetings, one_thing, rounds, stuck
+from slack_app import (agreements, digest, drivers_seat, focus, installs, llm, meetings, one_thing, programmes, rounds,
+                       stuck)
 from slack_app.bots import SlackBots
 from slack_app.common import register_fallbacks, register_platform_events
 from slack_app.messenger import SlackMessenger
@@ -24,7 +25,7 @@ from slack_app.messenger import SlackMessenger
 log = logging.getLogger("unmeet.slack")
 
 FEATURES = [rounds.register, digest.register, focus.register, meetings.register, llm.register, one_thing.register,
-            agreements.register, stuck.register, drivers_seat.register]
+            agreements.register, stuck.register, drivers_seat.register, programmes.register]
 
 EVENTS_PATH = "/slack/events"
 

@@ -186,7 +186,10 @@ class SlackMessenger:
         async with slack_errors(dm=True):
             response = await client.chat_postMessage(channel=person.id, metadata=self._metadata(key),
                                                      **render.message(message))
-        return Posted(response["channel"], response["ts"])
+        posted = Posted(response["channel"], response["ts"])
+        for file in message.attachments:
+            await self._upload(client, posted.conversation, file, None)
+        return posted
 
     async def find_sent(self, where: ChannelRef | PersonRef, key: str, *, thread: str | None = None) -> Posted | None:
         """Look through the latest messages (one page: for apps outside the Marketplace Slack allows

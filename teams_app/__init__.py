@@ -28,7 +28,7 @@ from botframework.connector.auth import ChannelValidation
 from core import metrics
 from core.config import Settings
 from core.services.deps import Deps
-from teams_app import agreements, digest, drivers_seat, focus, llm, meetings, one_thing, rounds, stuck
+from teams_app import agreements, digest, drivers_seat, focus, llm, meetings, one_thing, programmes, rounds, stuck
 from teams_app.bot import Dispatch, UnmeetBot
 from teams_app.messenger import TeamsMessenger
 
@@ -36,7 +36,7 @@ log = logging.getLogger("unmeet.teams")
 
 # every feature's register(dispatch)
 FEATURES = (rounds.register, focus.register, meetings.register, digest.register, llm.register, one_thing.register,
-            agreements.register, stuck.register, drivers_seat.register)
+            agreements.register, stuck.register, drivers_seat.register, programmes.register)
 
 
 class _BotConfig:

@@ -31,7 +31,7 @@ def test_manifest_validates():
 def test_slash_commands_are_described_within_slack_limits():
     commands = {c["command"]: c for c in MANIFEST["features"]["slash_commands"]}
     assert set(commands) == {"/share-insight", "/focus", "/meeting-check", "/one-thing", "/agreements", "/stuck",
-                             "/unmeet", "/drivers-seat"}
+                             "/unmeet", "/drivers-seat", "/programme"}
     for command in commands.values():
         assert 0 < len(command["description"].strip()) <= COMMAND_SCHEMA["description"]["maxLength"]
         assert len(command.get("usage_hint", "")) <= COMMAND_SCHEMA["usage_hint"]["maxLength"]

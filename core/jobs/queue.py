@@ -190,5 +190,11 @@ async def cancel(conn: AsyncConnection, *, workspace_id: int | None = None, key_
     return result.rowcount
 
 
+async def pending(conn: AsyncConnection, key: str) -> bool:
+    """Whether the job with this key is still to run (a running job stays pending until it finishes)."""
+    return (await conn.execute(sa.select(jobs.c.id).where(jobs.c.key == key, jobs.c.status == PENDING)
+                               .limit(1))).first() is not None
+
+
 async def reschedule(conn: AsyncConnection, key: str, due_at: datetime) -> None:
     await conn.execute(sa.update(jobs).where(jobs.c.key == key, jobs.c.status == PENDING).values(due_at=due_at))

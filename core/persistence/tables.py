@@ -189,3 +189,4 @@ from core.persistence import tables_one_thing  # noqa: E402,F401
 from core.persistence import tables_agreements  # noqa: E402,F401
 from core.persistence import tables_stuck  # noqa: E402,F401
 from core.persistence import tables_drivers_seat  # noqa: E402,F401
+from core.persistence import tables_programmes  # noqa: E402,F401

@@ -35,6 +35,7 @@ from core.persistence.agreements import ActionRow, AgreementRow, Content
 from core.persistence.repository import MemberRow
 from core.services import rounds, stuck
 from core.services.deps import Deps
+from core.services import completions
 from core.services.nudges import hold_nudge
 from core.services.rounds import errors_text, known_person, person_translator
 
@@ -276,6 +277,8 @@ async def publish_agreement(deps: Deps, conn, *, agreement_id: int, by: MemberRo
     content = await store.draft_content(conn, agreement_id)
     version = agreement.version + 1
     await store.save_version(conn, agreement_id, version=version, content=content, published_by=by.id, now=now)
+    await completions.announce(conn, workspace_id=agreement.workspace_id, member_id=by.id, kind=completions.AGREEMENT,
+                               at=now, ref=f"{agreement_id}:{version}")
     await queue.enqueue(conn, POST_JOB, f"agreement.post:{agreement_id}", {"agreement": agreement_id}, due_at=now,
                         now=now, workspace_id=agreement.workspace_id, rearm=True)
     for action in content.actions:

@@ -43,6 +43,7 @@ from core.persistence.repository import MemberRow
 from core.ports import Unreachable
 from core.services import llm
 from core.services.deps import Deps
+from core.services import completions
 from core.services.nudges import hold_nudge
 from core.services.rounds import HOME_REFRESH, errors_text, known_person, person_translator
 
@@ -483,6 +484,8 @@ async def week_job(deps: Deps, job: Job) -> None:
         if run.current:
             await hold_nudge(conn, member_id=member.id, now=now)
             await store.end_run(conn, run.id, reason="finished", now=now)
+            await completions.announce(conn, workspace_id=run.workspace_id, member_id=member.id,
+                                       kind=completions.DRIVERS_SEAT, at=now, ref=run.id)
             coach_id = await store.coach_of(conn, run.id)
             if coach_id is not None:
                 await queue.enqueue(conn, COACH_WEEK_KIND, _key("coach-week", run.id),

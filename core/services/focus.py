@@ -42,6 +42,7 @@ from core.persistence import repository as repo
 from core.persistence.focus import SessionRow
 from core.persistence.repository import MemberRow
 from core.services.deps import Deps
+from core.services import completions
 from core.services.nudges import NUDGE_KINDS
 from core.services.rounds import errors_text, known_person, person_translator
 
@@ -291,6 +292,9 @@ async def save_plan(deps: Deps, *, person: PersonRef, rows: tuple[PlanRow, ...])
             await queue.enqueue(conn, "focus.block", f"focus.block:{block_id}", {"block": block_id},
                                 due_at=block.starts_at, now=now, workspace_id=member.workspace_id)
         saved = await store.future_blocks(conn, member.id, now)
+        if saved:
+            await completions.announce(conn, workspace_id=member.workspace_id, member_id=member.id,
+                                       kind=completions.FOCUS_PLAN, at=now, ref=now.isoformat())
     deps.wake_worker()
     return Done(views.plan_saved(t, saved, member.tz))
 

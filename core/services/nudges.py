@@ -24,7 +24,8 @@ from core.persistence.repository import get_member
 
 # The job kinds that pass this gate, with the person in their payload (`{"member": id}`): when a focus
 # session ends early, the ones it held back are due at once.
-NUDGE_KINDS = ("round.remind", "onething.check", "stuck.nudge", "seat.morning", "seat.evening", "seat.week")
+NUDGE_KINDS = ("round.remind", "onething.check", "stuck.nudge", "seat.morning", "seat.evening", "seat.week",
+               "programme.open", "programme.remind", "programme.briefing")
 
 
 async def nudge_moment(conn: AsyncConnection, *, member_id: int, now: datetime,

@@ -34,6 +34,7 @@ from core.persistence.one_thing import OneThingRow
 from core.persistence.repository import MemberRow
 from core.ports import Unreachable
 from core.services.deps import Deps
+from core.services import completions
 from core.services.nudges import hold_nudge
 from core.services.rounds import HOME_REFRESH, errors_text, known_person, person_translator
 
@@ -126,6 +127,8 @@ async def save_one_thing(deps: Deps, *, person: PersonRef, text: str, share: boo
             return Done(views.sharing_changed(t, await store.get(conn, current.id)))
         one_thing_id = await store.replace_current(conn, workspace_id=member.workspace_id, member_id=member.id,
                                                    text=text, shared=bool(share), now=now)
+        await completions.announce(conn, workspace_id=member.workspace_id, member_id=member.id,
+                                   kind=completions.ONE_THING, at=now, ref=one_thing_id)
         await queue.enqueue(conn, CHECK_KIND, check_key(one_thing_id), {"one_thing": one_thing_id, "member": member.id},
                             due_at=rules.check_due(now, member.tz), now=now, workspace_id=member.workspace_id)
         await _refresh_home(conn, member, "saved", now)

@@ -33,6 +33,7 @@ from core.persistence.agreements import rules_for_external_channel
 from core.persistence.repository import AnswerRow, MemberRow, RoundRow
 from core.ports import Person, RetryLater, Unreachable
 from core.services.deps import Deps
+from core.services import completions
 from core.services.nudges import hold_nudge
 
 log = logging.getLogger("unmeet.rounds")
@@ -173,6 +174,8 @@ async def share_insight(deps: Deps, *, author: PersonRef, data: ShareInput) -> I
 
 async def _start(conn: AsyncConnection, round_id: int, workspace_id: int, now: datetime) -> None:
     round_ = await repo.get_round(conn, round_id)
+    await completions.announce(conn, workspace_id=workspace_id, member_id=round_.author.id, kind=completions.ROUND,
+                               at=now, ref=round_id)
     await queue.enqueue(conn, "round.fan_out", f"fanout:{round_id}", {"round": round_id}, due_at=now, now=now,
                         workspace_id=workspace_id)
     await queue.enqueue(conn, "round.close", f"close:{round_id}", {"round": round_id}, due_at=round_.deadline_at,

@@ -1,0 +1,27 @@
+"""The one way a feature says "this person did it": `announce(conn, …)` inside the feature's own
+transaction, at the moment the feature's event happens (a One Thing saved, a Driver's Seat week
+finished, focus time planned, a round shared, an agreement published).
+
+Programmes read completions (core.services.programmes); they never ask a feature. A template can
+name any kind below, and a new feature joins by announcing its own kind: no change in programme code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.persistence import programmes as store
+
+ONE_THING = "one_thing"
+DRIVERS_SEAT = "drivers_seat"
+FOCUS_PLAN = "focus_plan"
+ROUND = "round"
+AGREEMENT = "agreement"
+
+
+async def announce(conn: AsyncConnection, *, workspace_id: int, member_id: int, kind: str, at: datetime,
+                   ref: str | int = "") -> None:
+    """Record that the person did `kind` (`ref`: which thing, so announcing the same one again is a no-op)."""
+    await store.add_completion(conn, workspace_id=workspace_id, member_id=member_id, kind=kind, ref=str(ref), at=at)

@@ -1,0 +1,1 @@
+"""Programme templates (see README.md); data files, read by core.domain.programmes."""
