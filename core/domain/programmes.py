@@ -155,4 +155,7 @@ def state(*, opens_at: datetime, due_at: datetime, done_at: datetime | None, now
     return State.OPEN if now < due_at else State.LATE
 
 
-BRIEFING_BEFORE = timedelta(days=1)  # the coach's briefing: a day before each session after the first
+# The reminder's job wakes this long before the session and waits for the person's own moment (about a
+# day before, in their working hours: core.domain.rounds.reminder_time), which a weekend puts up to 65 h
+# earlier. Their zone is known only then.
+REMIND_EARLIEST = timedelta(days=4)

@@ -35,10 +35,22 @@ class AssignmentRow:
     position: int
     kind: str
     title: str
-    how: str
+    titles: dict | None  # the template's, per language, while the coach kept its wording
+    how: dict
     start: str | None
     opens_after: int
     due_before: int
+
+    def title_in(self, language: str) -> str:
+        return (self.titles or {}).get(language) or self.title
+
+    def how_in(self, language: str) -> str:
+        return self.how.get(language) or self.how.get("en") or ""
+
+
+def _assignment(r) -> "AssignmentRow":
+    return AssignmentRow(r.id, r.programme_id, r.position, r.kind, r.title, r.titles, r.how or {}, r.start,
+                         r.opens_after, r.due_before)
 
 
 @dataclass(frozen=True)
@@ -128,15 +140,13 @@ async def sessions(conn: AsyncConnection, programme_id: int) -> list[datetime]:
 async def assignments(conn: AsyncConnection, programme_id: int) -> list[AssignmentRow]:
     rows = (await conn.execute(sa.select(programme_assignments).where(
         programme_assignments.c.programme_id == programme_id).order_by(programme_assignments.c.position))).all()
-    return [AssignmentRow(r.id, r.programme_id, r.position, r.kind, r.title, r.how, r.start, r.opens_after,
-                          r.due_before) for r in rows]
+    return [_assignment(r) for r in rows]
 
 
 async def get_assignment(conn: AsyncConnection, assignment_id: int) -> AssignmentRow | None:
     row = (await conn.execute(sa.select(programme_assignments).where(
         programme_assignments.c.id == assignment_id))).one_or_none()
-    return None if row is None else AssignmentRow(row.id, row.programme_id, row.position, row.kind, row.title,
-                                                  row.how, row.start, row.opens_after, row.due_before)
+    return None if row is None else _assignment(row)
 
 
 async def add_participants(conn: AsyncConnection, programme_id: int, member_ids: list[int], now: datetime) -> None:

@@ -51,8 +51,10 @@ programme_assignments = sa.Table(
     sa.Column("programme_id", sa.ForeignKey("programmes.id", ondelete="CASCADE"), nullable=False),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),  # the completion kind that marks it done
-    sa.Column("title", sa.String(300), nullable=False),
-    sa.Column("how", sa.Text, nullable=False, server_default=""),
+    sa.Column("title", sa.String(300), nullable=False),  # as the coach wrote it
+    # The template's title in every language, while the coach kept its wording: each person reads their own.
+    sa.Column("titles", sa.JSON),
+    sa.Column("how", sa.JSON, nullable=False),  # the template's one sentence of how, per language
     sa.Column("start", sa.String(64)),  # the action id of the button that starts it
     sa.Column("opens_after", sa.Integer, nullable=False),
     sa.Column("due_before", sa.Integer, nullable=False),

@@ -115,7 +115,7 @@ async def copy_form(deps: Deps, *, person: PersonRef, channel_id: str | None) ->
         if not coached:
             return views.text(t.gettext(S_NOTHING_TO_COPY))
         source = coached[0]
-        titles = tuple(a.title for a in await store.assignments(conn, source.id))
+        titles = tuple(a.title_in(t.language) for a in await store.assignments(conn, source.id))
     template = _template(deps, source.template)
     today = deps.clock.now().astimezone(zone(member.tz)).date()
     return views.setup_form(t, name=source.name, channel_id=channel_id,
@@ -143,13 +143,15 @@ async def submit_setup(deps: Deps, *, person: PersonRef, setup: Setup, metadata:
         source = await store.get(conn, copied_from) if copied_from else None
         source_assignments = await store.assignments(conn, source.id) if source and source.coach_id == member.id \
             else None
-        # A copy keeps the source's assignments (kinds, buttons, sessions); a new one the template's.
-        plan = [(a.kind, a.how, a.start, a.opens_after, a.due_before) for a in source_assignments] \
-            if source_assignments else [(a.kind, rules.localised(a.how, t.language), a.start, a.opens_after,
-                                         a.due_before) for a in template.assignments]
-        assignments = [{"kind": kind, "title": title.strip(), "how": how, "start": start, "opens_after": opens,
-                        "due_before": due}
-                       for title, (kind, how, start, opens, due) in zip(setup.titles, plan) if title.strip()]
+        # A copy keeps the source's assignments (kinds, buttons, sessions); a new one the template's. A title
+        # left as the template wrote it is kept in every language, so each person reads it in theirs.
+        plan = [(a.kind, a.titles, a.how, a.start, a.opens_after, a.due_before) for a in source_assignments] \
+            if source_assignments else [(a.kind, a.title, a.how, a.start, a.opens_after, a.due_before)
+                                        for a in template.assignments]
+        assignments = [{"kind": kind, "title": title.strip(), "start": start, "opens_after": opens, "due_before": due,
+                        "titles": titles if titles and title.strip() == rules.localised(titles, t.language) else None,
+                        "how": how}
+                       for title, (kind, titles, how, start, opens, due) in zip(setup.titles, plan) if title.strip()]
         channel_id = await repo.ensure_channel(conn, member.workspace_id, setup.channel_id.strip())
         programme_id = await store.create(
             conn, workspace_id=member.workspace_id, coach_id=member.id, channel_id=channel_id,
@@ -190,11 +192,11 @@ async def _cells(conn: AsyncConnection, programme: ProgrammeRow, member_ids: lis
     return sessions, assignments, cells
 
 
-async def _overview(conn: AsyncConnection, programme: ProgrammeRow, now: datetime) -> views.Overview:
+async def _overview(conn: AsyncConnection, programme: ProgrammeRow, now: datetime, language: str) -> views.Overview:
     people = await store.participants(conn, programme.id)
     sessions, assignments, cells = await _cells(conn, programme, [p.member_id for p in people], now)
     waiting = not people and await queue.pending(conn, f"programme-cohort:{programme.id}")
-    return views.Overview(programme.name, tuple(sessions), tuple(a.title for a in assignments),
+    return views.Overview(programme.name, tuple(sessions), tuple(a.title_in(language) for a in assignments),
                           tuple((p.name or p.external_id, tuple(cells[p.member_id])) for p in people), waiting)
 
 
@@ -206,16 +208,17 @@ async def status(deps: Deps, *, person: PersonRef) -> Message:
     async with deps.db.transaction() as conn:
         coached = await store.coached_by(conn, member.id)
         if coached:
-            return _joined([views.overview(t, await _overview(conn, p, now), member.tz) for p in coached[:3]])
+            return _joined([views.overview(t, await _overview(conn, p, now, t.language), member.tz)
+                            for p in coached[:3]])
         joined = await store.joined_by(conn, member.id)
         if not joined:
             return views.text(t.gettext(S_NONE))
         messages = []
         for programme in joined[:3]:
             sessions, assignments, cells = await _cells(conn, programme, [member.id], now)
-            messages.append(views.mine(t, programme.name, [
-                (a.title, cell.state, sessions[a.due_before - 1]) for a, cell in zip(assignments, cells[member.id])],
-                member.tz))
+            items = [(a.title_in(t.language), cell.state, sessions[a.due_before - 1])
+                     for a, cell in zip(assignments, cells[member.id])]
+            messages.append(views.mine(t, programme.name, items, member.tz))
     return _joined(messages)
 
 
@@ -233,7 +236,7 @@ async def export(deps: Deps, *, person: PersonRef) -> Message:
             joined = await store.joined_by(conn, member.id)
             return views.text(t.gettext(S_COACH_ONLY if joined else S_NONE))
         programme = coached[0]
-        view = await _overview(conn, programme, now)
+        view = await _overview(conn, programme, now, t.language)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([t.gettext("participant"), t.gettext("assignment"), t.gettext("status")])
@@ -254,10 +257,10 @@ async def cohort_job(deps: Deps, job: Job) -> None:
         coach = await repo.get_member(conn, programme.coach_id)
     people = await deps.messenger(coach.ref.workspace.platform).channel_members(
         ChannelRef(coach.ref.workspace, programme.channel_external_id))
-    cohort = list(dict.fromkeys(p.ref.id for p in people if p.ref.id != coach.ref.id and not p.is_bot and not p.deleted))
+    cohort = {p.ref.id: p for p in people if p.ref.id != coach.ref.id and not p.is_bot and not p.deleted}
     async with deps.db.transaction() as conn:
-        ids = await repo.ensure_members(conn, programme.workspace_id, cohort)
-        member_ids = [ids[external_id] for external_id in cohort]
+        member_ids = [await repo.ensure_member(conn, programme.workspace_id, p.ref.id, name=p.name or None,
+                                               locale=p.locale, tz=p.tz) for p in cohort.values()]
         await store.add_participants(conn, programme.id, member_ids, now)
         sessions = await store.sessions(conn, programme.id)
         for a in await store.assignments(conn, programme.id):
@@ -267,7 +270,7 @@ async def cohort_job(deps: Deps, job: Job) -> None:
                                      due_at=max(now, opens_at), now=now, workspace_id=programme.workspace_id)
             await queue.enqueue_many(conn, REMIND_KIND, [
                 (f"programme-remind:{a.id}:{m}", {"assignment": a.id, "member": m}) for m in member_ids],
-                due_at=max(now, due_at - rules.BRIEFING_BEFORE), now=now, workspace_id=programme.workspace_id)
+                due_at=max(now, opens_at, due_at - rules.REMIND_EARLIEST), now=now, workspace_id=programme.workspace_id)
     deps.wake_worker()
 
 
@@ -298,7 +301,8 @@ async def _assignment_dm(deps: Deps, job: Job, *, reminder: bool) -> None:
     messenger = deps.messenger(member.ref.workspace.platform)
     if job.recovered and await messenger.find_sent(member.ref, job.key) is not None:
         return
-    message = views.assignment_dm(t, programme=programme.name, title=assignment.title, how=assignment.how,
+    message = views.assignment_dm(t, programme=programme.name, title=assignment.title_in(t.language),
+                                  how=assignment.how_in(t.language),
                                   start=assignment.start, due=due_at, tz=member.tz, reminder=reminder)
     try:
         await messenger.send_dm(member.ref, message, key=job.key)
@@ -325,14 +329,14 @@ async def briefing_job(deps: Deps, job: Job) -> None:
             return
         coach = await repo.get_member(conn, programme.coach_id)
         await hold_nudge(conn, member_id=coach.id, now=now)
-        view = await _overview(conn, programme, now)
+        t = await person_translator(deps, coach)
+        view = await _overview(conn, programme, now, t.language)
     number = job.payload["session"]
     counts: list[dict[State, int]] = [{} for _ in view.titles]
     for _who_name, cells in view.rows:
         for i, cell in enumerate(cells):
             counts[i][cell.state] = counts[i].get(cell.state, 0) + 1
     shared = sum(1 for _who_name, cells in view.rows for cell in cells if cell.shared)
-    t = await person_translator(deps, coach)
     message = views.briefing(t, programme=programme.name, session=number, at=view.sessions[number - 1], tz=coach.tz,
                              titles=view.titles, counts=counts, people=len(view.rows), shared_runs=shared)
     messenger = deps.messenger(coach.ref.workspace.platform)
