@@ -7,8 +7,6 @@ the card's text, ready to copy."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
-
 from core.domain.programmes import MAX_ASSIGNMENTS, Setup
 from core.domain.text import N_
 from core.messages import programmes as views
@@ -16,7 +14,7 @@ from core.messages.model import Message, Notice, Section, rich
 from core.services import programmes
 from teams_app.bot import Dispatch, Turn
 from teams_app.focus import show
-from teams_app.rounds import _known_channel
+from teams_app.rounds import _date, _known_channel, _text
 
 S_PROGRAMME = N_("A coach's programme for a cohort: “programme new” in the cohort's channel, “programme status”, "
                  "“programme export”, “programme copy”.")
@@ -28,18 +26,6 @@ def register(dispatch: Dispatch) -> None:
     dispatch.command(("programme", "program", "traject"), S_PROGRAMME, programme_command)
     dispatch.action(views.STATUS_ACTION, status)
     dispatch.action(views.SETUP_FORM, submit_setup, once=True)
-
-
-def _text(data: dict, key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
 
 
 def _inline_files(result):
