@@ -7,6 +7,7 @@ the card's text, ready to copy."""
 from __future__ import annotations
 
 from dataclasses import replace
+
 from core.domain.programmes import MAX_ASSIGNMENTS, Setup
 from core.domain.text import N_
 from core.messages import programmes as views
