@@ -17,9 +17,8 @@ from teams_app.package import MANIFEST_DIR, PLACEHOLDER_ID, build_package
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "schemas" / "teams-manifest-1.29.json").read_text())
 APP_ID = "1b4f6c2e-8d3a-4f5b-9c7e-2a1d0e3f4b5c"
-COMMANDS = {"share insight", "focus", "meeting-check", "one thing", "drivers seat", "agreements", "stuck", "digest",
-            "home",
-            "settings", "help"}
+COMMANDS = {"share insight", "focus", "meeting-check", "one thing", "drivers seat", "agreements", "stuck", "programme",
+            "digest", "home", "settings", "help"}
 
 
 def _errors(manifest: dict) -> list[str]:
