@@ -116,12 +116,14 @@ class Setup:
 E_NAME_LONG = N_("Please keep the name under {max} characters (it has {length}).")
 E_TITLE_LONG = N_("Please keep each assignment under {max} characters (it has {length}).")
 E_DATE_ORDER = N_("Each session must come after the one before.")
-E_DATE_PAST = N_("The first session can't be in the past.")
+E_DATE_PAST = N_("The last session can't be in the past.")
 E_NO_ASSIGNMENT = N_("Keep at least one assignment.")
 E_NO_CHANNEL = N_("Choose the channel whose members are the cohort.")
 
 
 def validate_setup(setup: Setup, *, today: date) -> dict[str, FieldError]:
+    """A programme already under way keeps its real dates (earlier sessions may have been); its last
+    session is still to come."""
     errors: dict[str, FieldError] = {}
     name = setup.name.strip()
     if not name:
@@ -134,10 +136,10 @@ def validate_setup(setup: Setup, *, today: date) -> dict[str, FieldError]:
         key = f"session{number}"
         if day is None:
             errors[key] = FieldError(E_REQUIRED)
-        elif number == 1 and day < today:
-            errors[key] = FieldError(E_DATE_PAST)
         elif number > 1 and setup.dates[number - 2] is not None and day <= setup.dates[number - 2]:
             errors[key] = FieldError(E_DATE_ORDER)
+        elif number == len(setup.dates) and day < today:
+            errors[key] = FieldError(E_DATE_PAST)
     for position, title in enumerate(setup.titles):
         if len(title.strip()) > TITLE_MAX:
             errors[f"assignment{position}"] = FieldError(E_TITLE_LONG, {"max": TITLE_MAX, "length": len(title.strip())})

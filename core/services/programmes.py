@@ -257,10 +257,14 @@ async def cohort_job(deps: Deps, job: Job) -> None:
         coach = await repo.get_member(conn, programme.coach_id)
     people = await deps.messenger(coach.ref.workspace.platform).channel_members(
         ChannelRef(coach.ref.workspace, programme.channel_external_id))
-    cohort = {p.ref.id: p for p in people if p.ref.id != coach.ref.id and not p.is_bot and not p.deleted}
+    member_ids = []
+    for person in people:  # a cohort is a few dozen people: each is looked up once (names, bots, language)
+        if person.ref.id == coach.ref.id or person.is_bot or person.deleted:
+            continue
+        member = await known_person(deps, person.ref)
+        if not (member.is_bot or member.deleted):
+            member_ids.append(member.id)
     async with deps.db.transaction() as conn:
-        member_ids = [await repo.ensure_member(conn, programme.workspace_id, p.ref.id, name=p.name or None,
-                                               locale=p.locale, tz=p.tz) for p in cohort.values()]
         await store.add_participants(conn, programme.id, member_ids, now)
         sessions = await store.sessions(conn, programme.id)
         for a in await store.assignments(conn, programme.id):
@@ -288,10 +292,14 @@ async def _assignment_dm(deps: Deps, job: Job, *, reminder: bool) -> None:
             return
         if await store.completed_since(conn, member.id, assignment.kind, opens_at):
             return  # done already: no assignment DM, no reminder
+        if now >= due_at:
+            return  # its session has come: no assignment DM and no reminder after it (the status says late)
+        if now < opens_at:
+            raise Defer(opens_at)
         if reminder:
             moment = reminder_time(due_at, member.tz, now)
-            if moment is None or now >= due_at:
-                return  # no reminder after the session
+            if moment is None:
+                return
         else:
             moment = next_working_moment(now, zone(member.tz))
         if moment > now:
