@@ -1,4 +1,4 @@
-"""Programme mode on Slack: `/programme [status|new|copy|export]`, the coach's setup modal and the
+"""Programme mode on Slack: `/programme [status|new|copy|export|remove @name]`, the coach's setup modal and the
 "Programme status" button. Each listener translates, calls one service in `core.services.programmes`
 and renders the result. The export's CSV goes to the coach's DM as a file."""
 
@@ -9,7 +9,9 @@ from datetime import date
 
 from slack_bolt.async_app import AsyncApp
 
+from core.domain.drivers_seat import slack_mention
 from core.domain.programmes import MAX_ASSIGNMENTS, Setup
+from core.domain.refs import PersonRef
 from core.messages import programmes as views
 from core.messages.model import Message
 from core.services import programmes
@@ -29,6 +31,13 @@ def _text(values: dict, key: str) -> str:
 def _date(values: dict, key: str) -> date | None:
     value = values.get(key)
     return value if isinstance(value, date) else None
+
+
+def _named(person: PersonRef, text: str) -> PersonRef | None:
+    """The person a `remove <@U…>` names (the command escapes mentions)."""
+    words = text.split()
+    user = slack_mention(words[1]) if len(words) == 2 else None
+    return PersonRef(person.workspace, user) if user else None
 
 
 def setup_of(values: dict) -> Setup:
@@ -51,8 +60,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         person, channel = person_of(body), channel_of(body)
         if person is None:
             return
-        result = await programmes.programme_command(deps, person=person, text=str(body.get("text") or ""),
-                                                    channel_id=channel)
+        text = str(body.get("text") or "")
+        result = await programmes.programme_command(deps, person=person, text=text, channel_id=channel,
+                                                    who=_named(person, text))
         await answer(client, body, person, channel, result)
 
     @app.action(views.STATUS_ACTION)

@@ -117,6 +117,16 @@ class Turn:
     def activity(self) -> Activity:
         return self.context.activity
 
+    def mentioned(self) -> PersonRef | None:
+        """The one person the message mentions, other than the bot."""
+        bot = self.activity.recipient.id if self.activity.recipient else None
+        for entity in self.activity.entities or []:
+            props = getattr(entity, "additional_properties", None) or {}
+            person = props.get("mentioned") if getattr(entity, "type", None) == "mention" else None
+            if isinstance(person, dict) and isinstance(person.get("id"), str) and person["id"] != bot:
+                return PersonRef(self.workspace, person["id"])
+        return None
+
     async def remember(self) -> None:
         """Store what this activity tells: the person's name, language and time zone, and where the bot
         can reach them, this channel and its team later (from a job, in another process)."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import re
 
-from core.domain.refs import PersonRef
 from core.domain.text import N_
 from core.messages import drivers_seat as views
 from core.services import drivers_seat as seat
@@ -40,22 +39,11 @@ def _text(data: dict, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _coach(turn: Turn) -> PersonRef | None:
-    """The one person the message mentions, other than the bot."""
-    bot = turn.activity.recipient.id if turn.activity.recipient else None
-    for entity in turn.activity.entities or []:
-        props = getattr(entity, "additional_properties", None) or {}
-        mentioned = props.get("mentioned") if getattr(entity, "type", None) == "mention" else None
-        if isinstance(mentioned, dict) and isinstance(mentioned.get("id"), str) and mentioned["id"] != bot:
-            return PersonRef(turn.workspace, mentioned["id"])
-    return None
-
-
 async def drivers_seat_command(turn: Turn, _rest: str) -> None:
     """The words as typed, with the coach's mention read from the activity's entities."""
     raw = html.unescape(_MARKUP.sub(" @ ", turn.activity.text or ""))
     text = _COMMAND_WORDS.sub("", raw.strip().lstrip("@ ").strip(), 1)
-    await show(turn, await seat.command(turn.deps, person=turn.person, text=text, coach=_coach(turn)))
+    await show(turn, await seat.command(turn.deps, person=turn.person, text=text, coach=turn.mentioned()))
 
 
 async def start(turn: Turn, _data: dict) -> None:

@@ -1,5 +1,6 @@
 """Programme mode on Teams, as bot messages with Adaptive Cards: `programme …` (Dutch `traject …`), the
-same words as Slack's `/programme` after it (`status`, `new` / `nieuw`, `copy` / `kopieer`, `export`),
+same words as Slack's `/programme` after it (`status`, `new` / `nieuw`, `copy` / `kopieer`, `export`,
+`remove @name` / `verwijder @naam` with a Teams mention),
 the setup card (in a team channel: its members are the cohort) and the "Programme status" button.
 Teams bots can't attach a file to a chat message without a consent card, so the export's CSV comes as
 the card's text, ready to copy."""
@@ -42,7 +43,8 @@ async def programme_command(turn: Turn, rest: str) -> None:
     if word in ("new", "nieuw", "copy", "kopieer") and not turn.channel_id:
         await turn.notice(Notice(rich(turn.t.gettext(S_CHANNEL_ONLY))))
         return
-    result = await programmes.programme_command(turn.deps, person=turn.person, text=word, channel_id=turn.channel_id)
+    result = await programmes.programme_command(turn.deps, person=turn.person, text=word, channel_id=turn.channel_id,
+                                                who=turn.mentioned())
     await show(turn, _inline_files(result))
 
 

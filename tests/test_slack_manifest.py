@@ -36,8 +36,9 @@ def test_slash_commands_are_described_within_slack_limits():
         assert 0 < len(command["description"].strip()) <= COMMAND_SCHEMA["description"]["maxLength"]
         assert len(command.get("usage_hint", "")) <= COMMAND_SCHEMA["usage_hint"]["maxLength"]
         assert command["url"] == "https://YOUR-HOST/slack/events"
-        # `/drivers-seat share @coach` needs the mention as `<@U…|name>`, which only escaping sends
-        assert command["should_escape"] is (command["command"] == "/drivers-seat")
+        # `/drivers-seat share @coach` and `/programme remove @name` need the mention as `<@U…|name>`,
+        # which only escaping sends
+        assert command["should_escape"] is (command["command"] in ("/drivers-seat", "/programme"))
 
 
 def test_least_privilege_scopes_and_events():

@@ -127,7 +127,7 @@ async def coached_by(conn: AsyncConnection, coach_id: int) -> list[ProgrammeRow]
 async def joined_by(conn: AsyncConnection, member_id: int) -> list[ProgrammeRow]:
     rows = (await conn.execute(_PROGRAMME.join(
         programme_participants, programme_participants.c.programme_id == programmes.c.id)
-        .where(programme_participants.c.member_id == member_id)
+        .where(programme_participants.c.member_id == member_id, programme_participants.c.removed_at.is_(None))
         .order_by(programmes.c.created_at.desc(), programmes.c.id.desc()))).all()
     return [_programme(row) for row in rows]
 
@@ -155,11 +155,17 @@ async def add_participants(conn: AsyncConnection, programme_id: int, member_ids:
             {"programme_id": programme_id, "member_id": m, "joined_at": now} for m in member_ids])
 
 
+async def ever_in(conn: AsyncConnection, programme_id: int) -> set[int]:
+    """Everyone who was ever in the cohort, those the coach took out included."""
+    return set((await conn.execute(sa.select(programme_participants.c.member_id).where(
+        programme_participants.c.programme_id == programme_id))).scalars())
+
+
 async def participants(conn: AsyncConnection, programme_id: int) -> list[Participant]:
     rows = (await conn.execute(
         sa.select(members.c.id, members.c.external_id, members.c.name)
         .join(programme_participants, programme_participants.c.member_id == members.c.id)
-        .where(programme_participants.c.programme_id == programme_id)
+        .where(programme_participants.c.programme_id == programme_id, programme_participants.c.removed_at.is_(None))
         .order_by(sa.func.lower(sa.func.coalesce(members.c.name, members.c.external_id)), members.c.id))).all()
     return [Participant(r.id, r.external_id, r.name) for r in rows]
 
@@ -167,7 +173,16 @@ async def participants(conn: AsyncConnection, programme_id: int) -> list[Partici
 async def is_participant(conn: AsyncConnection, programme_id: int, member_id: int) -> bool:
     return (await conn.execute(sa.select(programme_participants.c.member_id).where(
         programme_participants.c.programme_id == programme_id,
-        programme_participants.c.member_id == member_id))).first() is not None
+        programme_participants.c.member_id == member_id,
+        programme_participants.c.removed_at.is_(None)))).first() is not None
+
+
+async def remove_participant(conn: AsyncConnection, programme_id: int, member_id: int, now: datetime) -> bool:
+    """False when they were not (or no longer) in it."""
+    result = await conn.execute(sa.update(programme_participants).where(
+        programme_participants.c.programme_id == programme_id, programme_participants.c.member_id == member_id,
+        programme_participants.c.removed_at.is_(None)).values(removed_at=now))
+    return result.rowcount == 1
 
 
 async def runs_shared_with(conn: AsyncConnection, coach_id: int, run_ids: list[int]) -> set[int]:

@@ -67,4 +67,6 @@ programme_participants = sa.Table(
     sa.Column("programme_id", sa.ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("member_id", sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("joined_at", UTCDateTime, nullable=False),
+    # The coach took them out: no more DMs, not in the overview, and a re-read of the channel leaves them out.
+    sa.Column("removed_at", UTCDateTime),
 )

@@ -21,7 +21,7 @@ import csv
 import io
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -55,7 +55,12 @@ S_NONE = N_("You have no programme yet. A coach sets one up with `/programme new
 S_COACH_ONLY = N_("Only the programme's coach can export its status.")
 S_NOTHING_TO_COPY = N_("You coach no programme yet, so there is nothing to copy. `/programme new` sets one up.")
 S_HELP = N_("`/programme` shows your programmes; `new` sets one up, `copy` copies your latest for the next cohort, "
-            "`export` sends its status as CSV.")
+            "`export` sends its status as CSV, `remove @name` takes someone out of the cohort.")
+S_REMOVE_WHO = N_("Mention the participant to take out, for example `/programme remove @name`.")
+S_REMOVE_COACH_ONLY = N_("Only the programme's coach can take someone out of its cohort.")
+S_NOT_IN_COHORT = N_("{name} is not in the cohort of a programme you coach.")
+S_REMOVED = N_("{name} is no longer in “{programme}”: no more assignments or reminders. What they did in the app "
+               "stays theirs.")
 
 
 @dataclass(frozen=True)
@@ -78,9 +83,13 @@ def _template(deps: Deps, template_id: str | None = None) -> rules.Template:
 
 
 # --- the coach's commands ------------------------------------------------------------------------------
-async def programme_command(deps: Deps, *, person: PersonRef, text: str, channel_id: str | None) -> Message | Form:
-    """`/programme [status | new | copy | export]` (Teams: `programme …` / `traject …`)."""
-    word = (text or "").strip().lower()
+async def programme_command(deps: Deps, *, person: PersonRef, text: str, channel_id: str | None,
+                            who: PersonRef | None = None) -> Message | Form:
+    """`/programme [status | new | copy | export | remove @name]` (Teams: `programme …` / `traject …`).
+    `who`: the person a `remove` names, as the platform resolved its mention."""
+    word = (text or "").strip().lower().split(" ")[0]
+    if word in ("remove", "verwijder"):
+        return await remove(deps, person=person, who=who)
     if word in ("new", "nieuw"):
         return await new_form(deps, person=person, channel_id=channel_id)
     if word in ("copy", "kopieer", "kopiëren"):
@@ -170,6 +179,24 @@ async def submit_setup(deps: Deps, *, person: PersonRef, setup: Setup, metadata:
     return Done(views.set_up(t, setup.name.strip(), sessions, member.tz))
 
 
+async def remove(deps: Deps, *, person: PersonRef, who: PersonRef | None) -> Message:
+    """The coach takes someone out of the cohort of their newest programme that has them: their pending
+    DMs find them gone and are not sent; a re-read of the channel leaves them out."""
+    member, t = await _who(deps, person)
+    if who is None:
+        return views.text(t.gettext(S_REMOVE_WHO))
+    participant = await known_person(deps, who)
+    name = participant.name or who.id
+    async with deps.db.transaction() as conn:
+        coached = await store.coached_by(conn, member.id)
+        if not coached:
+            return views.text(t.gettext(S_REMOVE_COACH_ONLY))
+        for programme in coached:
+            if await store.remove_participant(conn, programme.id, participant.id, deps.clock.now()):
+                return views.text(t.gettext(S_REMOVED, name=name, programme=programme.name))
+    return views.text(t.gettext(S_NOT_IN_COHORT, name=name))
+
+
 # --- status --------------------------------------------------------------------------------------------
 async def _cells(conn: AsyncConnection, programme: ProgrammeRow, member_ids: list[int],
                  now: datetime) -> tuple[list[datetime], list[AssignmentRow], dict[int, list[views.Cell]]]:
@@ -248,7 +275,9 @@ async def export(deps: Deps, *, person: PersonRef) -> Message:
 
 # --- jobs ----------------------------------------------------------------------------------------------
 async def cohort_job(deps: Deps, job: Job) -> None:
-    """The channel's members (not the coach, no bots) join; each gets every assignment's DM and reminder."""
+    """The channel's members (not the coach, no bots) join; each gets every assignment's DM and reminder.
+    It reads the channel again each day until the last session, so someone who joins the channel later
+    gets what is still to do (what is past its session is not sent); someone the coach took out stays out."""
     now = deps.clock.now()
     async with deps.db.transaction() as conn:
         programme = await store.get(conn, job.payload["programme"])
@@ -265,6 +294,8 @@ async def cohort_job(deps: Deps, job: Job) -> None:
         if not (member.is_bot or member.deleted):
             member_ids.append(member.id)
     async with deps.db.transaction() as conn:
+        known = await store.ever_in(conn, programme.id)
+        member_ids = [m for m in member_ids if m not in known]
         await store.add_participants(conn, programme.id, member_ids, now)
         sessions = await store.sessions(conn, programme.id)
         for a in await store.assignments(conn, programme.id):
@@ -275,6 +306,11 @@ async def cohort_job(deps: Deps, job: Job) -> None:
             await queue.enqueue_many(conn, REMIND_KIND, [
                 (f"programme-remind:{a.id}:{m}", {"assignment": a.id, "member": m}) for m in member_ids],
                 due_at=max(now, opens_at, due_at - rules.REMIND_EARLIEST), now=now, workspace_id=programme.workspace_id)
+        if now < sessions[-1]:
+            tomorrow = now + timedelta(days=1)
+            await queue.enqueue(conn, COHORT_KIND, f"programme-cohort:{programme.id}:{tomorrow.date().isoformat()}",
+                                {"programme": programme.id}, due_at=tomorrow, now=now,
+                                workspace_id=programme.workspace_id)
     deps.wake_worker()
 
 

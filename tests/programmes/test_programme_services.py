@@ -257,3 +257,31 @@ async def test_a_programme_set_up_when_it_is_under_way(world):
     await at(w, datetime(2026, 4, 1, 10, 1, tzinfo=UTC))
     late = [s for s in programme_dms(w, "U2") if "Late start" in text_of(s.message)]
     assert len(late) == 2  # only what opens after session 2
+
+
+async def test_the_coach_takes_someone_out_and_someone_who_joins_later_gets_what_is_still_to_do(world):
+    w = world
+    await set_up(w)
+    await at(w, SESSIONS[0] + timedelta(minutes=30))
+    assert "Mention the participant" in text_of(await service.programme_command(
+        w.deps, person=w.ann, text="remove", channel_id="C1"))
+    refused = await service.programme_command(w.deps, person=w.bart, text="remove", channel_id="C1", who=w.chris)
+    assert "Only the programme's coach" in text_of(refused)
+    removed = await service.programme_command(w.deps, person=w.ann, text="remove <@U3>", channel_id="C1", who=w.chris)
+    assert "Chris is no longer in “Leads spring”" in text_of(removed)
+    again = await service.programme_command(w.deps, person=w.ann, text="verwijder", channel_id="C1", who=w.chris)
+    assert "Chris is not in the cohort" in text_of(again)
+
+    dirk = w.messenger.add_person(WS, "U4", "Dirk", tz=TZ, locale="en-GB")
+    w.messenger.channels["C1"].append("U4")
+    await at(w, SESSIONS[0] + timedelta(days=1, hours=1))  # the channel is read again each day
+    shown = text_of(await service.status(w.deps, person=w.ann))
+    assert "Dirk" in shown and "Chris" not in shown
+    assert len(programme_dms(w, "U4")) == 3
+    assert "nog geen traject" in text_of(await service.status(w.deps, person=w.chris))
+
+    await at(w, datetime(2026, 3, 27, 15, tzinfo=UTC))  # the reminders' moment
+    assert programme_dms(w, "U3", reminders=True) == [] and len(programme_dms(w, "U4", reminders=True)) == 3
+    await at(w, SESSIONS[1] + timedelta(hours=1))
+    assert len(programme_dms(w, "U3")) == 3 and len(programme_dms(w, "U4")) == 3 + 2
+    assert "Choose your One Thing" in text_of(await service.status(w.deps, person=dirk))

@@ -62,6 +62,7 @@ def upgrade() -> None:
     sa.Column('programme_id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('joined_at', core.persistence.tables.UTCDateTime(), nullable=False),
+    sa.Column('removed_at', core.persistence.tables.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_programme_participants_member_id_members'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_programme_participants_programme_id_programmes'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('programme_id', 'member_id', name=op.f('pk_programme_participants'))
