@@ -25,6 +25,7 @@ from core.persistence.tables_focus import focus_blocks, focus_sessions, meeting_
 from core.persistence.tables_installations import installations
 from core.persistence.tables_llm import llm_usage
 from core.persistence.tables_one_thing import one_things
+from core.persistence.tables_programmes import completions, programme_sessions, programmes
 from core.persistence.tables_stuck import stuck_logs
 from core.persistence.tables_teams import teams_conversations
 from core.persistence.teams import CARD_PREFIX, INSTALL, PERSON
@@ -167,8 +168,8 @@ async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None
     with all their data; rounds that ended (closed, or their deadline passed) before it, with their
     answers, recipients and summaries; focus sessions, planned blocks and meeting checks; One Things
     replaced before it (a current one stays while it is current); stuck logs closed before it, with
-    their entries; Driver's Seat runs that ended before it, with their days, shares and feedback; finished
-    jobs; token ledgers. And always the housekeeping that would grow forever: event ids older than
+    their entries; Driver's Seat runs that ended before it, with their days, shares and feedback; programmes
+    whose last session was before it, with their cohort; completions; finished jobs; token ledgers. And always the housekeeping that would grow forever: event ids older than
     EVENT_MEMORY, expired OAuth states. Returns the rows deleted per table (cascades not counted).
     Idempotent: a second run at the same moment deletes nothing."""
     counts: dict[str, int] = {}
@@ -195,6 +196,10 @@ async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None
         sa.select(agreements.c.version).where(agreements.c.id == agreement_versions.c.agreement_id).scalar_subquery()))
     await delete(agreement_actions, agreement_actions.c.state != "open", agreement_actions.c.updated_at < cutoff)
     await delete(stuck_logs, stuck_logs.c.closed_at < cutoff)  # with their entries
+    last_session = sa.select(sa.func.max(programme_sessions.c.starts_at)).where(
+        programme_sessions.c.programme_id == programmes.c.id).scalar_subquery()
+    await delete(programmes, last_session < cutoff)  # with its sessions, assignments and cohort
+    await delete(completions, completions.c.at < cutoff)
     await delete(jobs, jobs.c.status.in_((DONE, DEAD, CANCELLED)),
                  sa.func.coalesce(jobs.c.finished_at, jobs.c.created_at) < cutoff)
     await delete(llm_usage, llm_usage.c.day < cutoff.date())

@@ -23,7 +23,7 @@ from core.llm.offline import OfflineSummariser
 from core.messages.model import Actions, Form, Message, plain_text
 from core.persistence.tables_programmes import programmes as programmes_table
 from core.ports import FixedClock
-from core.services import one_thing
+from core.services import one_thing, privacy
 from core.services import programmes as service
 from core.services.deps import Deps
 from slack_app import render as slack_render
@@ -285,3 +285,27 @@ async def test_the_coach_takes_someone_out_and_someone_who_joins_later_gets_what
     await at(w, SESSIONS[1] + timedelta(hours=1))
     assert len(programme_dms(w, "U3")) == 3 and len(programme_dms(w, "U4")) == 3 + 2
     assert "Choose your One Thing" in text_of(await service.status(w.deps, person=dirk))
+
+
+async def test_a_participants_data_is_exported_and_erased_and_the_sweep_ends_old_programmes(world):
+    w = world
+    await set_up(w)
+    w.clock.current = SESSIONS[0] + timedelta(days=1)
+    await one_thing.save_one_thing(w.deps, person=w.bart, text="Ask before assuming", share=None)
+    exported = await privacy.export_person(w.deps, w.bart)
+    assert {"programme_participants", "completions"} <= set(exported["tables"])
+    assert "programmes" not in exported["tables"]  # the coach's, not his
+    assert "programmes" in (await privacy.export_person(w.deps, w.ann))["tables"]
+
+    await privacy.erase_person(w.deps, w.bart)
+    shown = text_of(await service.status(w.deps, person=w.ann))
+    assert "Bart" not in shown and "Chris" in shown
+    assert (await privacy.export_person(w.deps, w.bart))["tables"] == {}
+
+    swept = Deps(db=w.db, clock=w.clock, settings=Settings(slack_signing_secret="s", unmeet_retention_days=30),
+                 summariser=OfflineSummariser(), messengers={"slack": w.messenger})
+    w.clock.current = SESSIONS[2] + timedelta(days=29)
+    assert (await privacy.sweep(swept)).get("programmes", 0) == 0  # its last session is 29 days ago
+    w.clock.current = SESSIONS[2] + timedelta(days=31)
+    assert (await privacy.sweep(swept))["programmes"] == 1
+    assert "no programme yet" in text_of(await service.status(w.deps, person=w.ann))
