@@ -115,7 +115,9 @@ def assignment_dm(t: Translator, *, programme: str, title: str, how: str, start:
 
 
 def briefing(t: Translator, *, programme: str, session: int, at: datetime, tz: str | None, titles: tuple[str, ...],
-             counts: list[dict[State, int]], people: int, shared_runs: int) -> Message:
+             counts: list[dict[State, int]], people: int, shared_runs: int, themes: tuple[str, ...] = (),
+             questions: tuple[str, ...] = ()) -> Message:
+    """The figures; with the model on, `themes` and `questions` from what the cohort shared with the coach."""
     _ = t.gettext
     head = _("Briefing for session {number} of “{programme}”, {date}", number=session, programme=programme,
              date=t.datetime(at, tz))
@@ -128,6 +130,15 @@ def briefing(t: Translator, *, programme: str, session: int, at: datetime, tz: s
     if shared_runs:
         blocks.append(Context(rich(t.ngettext("{n} Driver's Seat week is shared with you.",
                                               "{n} Driver's Seat weeks are shared with you.", shared_runs))))
+    if themes:
+        blocks.append(Section(rich(Bold(_("What the cohort shared with you")), "\n",
+                                   "\n".join(f"• {theme}" for theme in themes))))
+    if questions:
+        blocks.append(Section(rich(Bold(_("Questions for the session")), "\n",
+                                   "\n".join(f"• {question}" for question in questions))))
+    if themes or questions:
+        blocks.append(Context(rich(_("Written by the AI model from what was shared with you, without names; check "
+                                     "it before you use it."))))
     blocks.append(Actions((Button(_("Programme status"), STATUS_ACTION),)))
     return Message(tuple(blocks), fallback=head)
 

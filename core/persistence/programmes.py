@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.persistence.db import upsert
 from core.persistence.tables import channels, members
+from core.persistence.tables_agreements import agreement_versions
 from core.persistence.tables_drivers_seat import seat_runs, seat_shares
+from core.persistence.tables_one_thing import one_things
 from core.persistence.tables_programmes import (completions, programme_assignments, programme_participants,
                                                 programme_sessions, programmes)
 
@@ -183,6 +185,35 @@ async def remove_participant(conn: AsyncConnection, programme_id: int, member_id
         programme_participants.c.programme_id == programme_id, programme_participants.c.member_id == member_id,
         programme_participants.c.removed_at.is_(None)).values(removed_at=now))
     return result.rowcount == 1
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What a cohort shared with its coach: Driver's Seat runs shared with them, One Things shared with
+    the team, and the agreements they published (each agreement's latest version)."""
+
+    run_ids: tuple[int, ...]
+    one_things: tuple[str, ...]
+    agreements: tuple[dict, ...]
+
+
+async def shared_with_coach(conn: AsyncConnection, coach_id: int, member_ids: list[int], since: datetime) -> Shared:
+    if not member_ids:
+        return Shared((), (), ())
+    runs = (await conn.execute(sa.select(seat_runs.c.id).join(seat_shares, seat_shares.c.run_id == seat_runs.c.id)
+                               .where(seat_shares.c.coach_id == coach_id, seat_shares.c.revoked_at.is_(None),
+                                      seat_runs.c.member_id.in_(member_ids), seat_runs.c.started_at >= since)
+                               .order_by(seat_runs.c.id))).scalars().all()
+    things = (await conn.execute(sa.select(one_things.c.text).where(
+        one_things.c.member_id.in_(member_ids), one_things.c.shared.is_(True), one_things.c.replaced_at.is_(None))
+        .order_by(one_things.c.id))).scalars().all()
+    latest = sa.select(agreement_versions.c.agreement_id, sa.func.max(agreement_versions.c.version).label("version")) \
+        .where(agreement_versions.c.published_by.in_(member_ids), agreement_versions.c.published_at >= since) \
+        .group_by(agreement_versions.c.agreement_id).subquery()
+    contents = (await conn.execute(sa.select(agreement_versions.c.content).join(latest, sa.and_(
+        agreement_versions.c.agreement_id == latest.c.agreement_id, agreement_versions.c.version == latest.c.version))
+        .order_by(agreement_versions.c.agreement_id))).scalars().all()
+    return Shared(tuple(runs), tuple(things), tuple(contents))
 
 
 async def runs_shared_with(conn: AsyncConnection, coach_id: int, run_ids: list[int]) -> set[int]:

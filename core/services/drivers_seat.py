@@ -384,15 +384,17 @@ async def send_feedback(deps: Deps, *, person: PersonRef, value: str, text: str)
     return Done(views.feedback_sent(t, participant.name))
 
 
+def name_scrubber(hidden: tuple[str, ...]):
+    """A function that takes each word of these names out of a text (for what the model sees)."""
+    parts = sorted({part for name in hidden if name for part in name.split() if len(part) > 1}, key=len, reverse=True)
+    names = re.compile(r"\b(?:" + "|".join(map(re.escape, parts)) + r")\b", re.IGNORECASE) if parts else None
+    return lambda text: names.sub("[person]", text) if names else text
+
+
 def week_entries(rows: list[DayRow], hidden: tuple[str, ...] = ()) -> str:
     """A run's entries for the model: day numbers, kinds, colours, tasks and whys — no names, no dates
     (each word of the names in `hidden`, e.g. the participant's, is taken out of what they typed)."""
-    parts = sorted({part for name in hidden if name for part in name.split() if len(part) > 1}, key=len, reverse=True)
-    names = re.compile(r"\b(?:" + "|".join(map(re.escape, parts)) + r")\b", re.IGNORECASE) if parts else None
-
-    def scrub(text: str) -> str:
-        return names.sub("[person]", text) if names else text
-
+    scrub = name_scrubber(hidden)
     lines = []
     for number, row in enumerate((r for r in rows if not r.skipped and r.tasks), start=1):
         lines.append(f"Day {number}")

@@ -260,6 +260,41 @@ async def draft_feedback(deps: Deps, workspace_id: int, entries: str, locale: st
     return "\n\n".join(part for part in parts if part) or None
 
 
+# --- a coach's briefing before a programme session -------------------------------------------------------
+class BriefingOut(BaseModel):
+    themes: list[str] = Field(max_length=4)
+    questions: list[str] = Field(max_length=3)
+
+
+@dataclass(frozen=True)
+class Briefing:
+    themes: tuple[str, ...]
+    questions: tuple[str, ...]
+
+
+BRIEFING_INPUT_MAX = 12000
+BRIEFING_PART_MAX = 400
+
+
+async def programme_briefing(deps: Deps, workspace_id: int, shared: str, locale: str | None) -> Briefing | None:
+    """Themes and questions for the coach from what the cohort shared with them (`shared`: no names).
+    None without a model or when it fails (the briefing then has the figures only)."""
+    llm = llm_of(deps)
+    access = await llm.access(workspace_id)
+    shared = shared[:BRIEFING_INPUT_MAX]
+    if not shared.strip() or not access.enabled or access.refusal(approx_tokens(shared) + 800) is not None:
+        return None
+    try:
+        result, _usage = await llm.complete(access, workspace_id, "programme_briefing", "v1",
+                                            {"shared": shared, "language": LANGUAGES[resolve(locale)]}, BriefingOut)
+    except LlmError as error:
+        log.warning("programme briefing failed: %s", error)
+        return None
+    themes = tuple(t for t in (neutralise(x, limit=BRIEFING_PART_MAX) for x in result["themes"]) if t)
+    questions = tuple(q for q in (neutralise(x, limit=BRIEFING_PART_MAX) for x in result["questions"]) if q)
+    return Briefing(themes, questions) if themes else None
+
+
 # --- the admin's switches ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LlmSettings:

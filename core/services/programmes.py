@@ -36,13 +36,17 @@ from core.jobs.worker import Defer
 from core.messages import programmes as views
 from core.messages.i18n import Translator
 from core.messages.model import Form, Message
+from core.persistence import drivers_seat as seat_store
 from core.persistence import programmes as store
 from core.persistence import repository as repo
+from core.persistence.drivers_seat import DayRow
 from core.persistence.programmes import AssignmentRow, ProgrammeRow
 from core.persistence.repository import MemberRow
 from core.ports import Unreachable
 from core.services.completions import DRIVERS_SEAT
+from core.services import llm
 from core.services.deps import Deps
+from core.services.drivers_seat import name_scrubber, week_entries
 from core.services.nudges import hold_nudge
 from core.services.rounds import errors_text, known_person, person_translator
 
@@ -364,8 +368,32 @@ async def remind_job(deps: Deps, job: Job) -> None:
     await _assignment_dm(deps, job, reminder=True)
 
 
+def shared_text(runs: list[list[DayRow]], one_things: list[str], agreements: list[dict], hidden: tuple[str, ...]) -> str:
+    """What the cohort shared with the coach, for the model: no names (each word of the names in
+    `hidden`, the cohort's and the coach's, is taken out of what they wrote), no dates."""
+    scrub = name_scrubber(hidden)
+    parts = [f"Driver's Seat week {number}\n" + week_entries(rows, hidden) for number, rows in enumerate(runs, start=1)]
+    if one_things:
+        parts.append("One Things shared with their teams\n" + "\n".join(f"- {scrub(x)}" for x in one_things))
+    for number, content in enumerate(agreements, start=1):
+        principles = [f"- {scrub(x)}" for x in content.get("principles", ())]
+        rules_ = [f"- {scrub(r.get('text') or r.get('kind', ''))}" for r in content.get("rules", ())]
+        parts.append("\n".join([f"Team agreement {number}", "Principles:", *principles, "Rules:", *rules_]))
+    return "\n\n".join(parts)
+
+
+async def _shared_with_coach(conn: AsyncConnection, programme: ProgrammeRow, coach: MemberRow) -> str:
+    people = await store.participants(conn, programme.id)
+    sessions = await store.sessions(conn, programme.id)
+    shared = await store.shared_with_coach(conn, coach.id, [p.member_id for p in people], sessions[0])
+    runs = [await seat_store.days_of(conn, run_id) for run_id in shared.run_ids]
+    return shared_text(runs, list(shared.one_things), list(shared.agreements),
+                       tuple(p.name or "" for p in people) + (coach.name or "",))
+
+
 async def briefing_job(deps: Deps, job: Job) -> None:
-    """A day before session N: the cohort's progress, to the coach."""
+    """A day before session N: the cohort's progress, to the coach; with the model on, themes and
+    questions from what the cohort shared with them."""
     now = deps.clock.now()
     async with deps.db.transaction() as conn:
         programme = await store.get(conn, job.payload["programme"])
@@ -375,14 +403,17 @@ async def briefing_job(deps: Deps, job: Job) -> None:
         await hold_nudge(conn, member_id=coach.id, now=now)
         t = await person_translator(deps, coach)
         view = await _overview(conn, programme, now, t.language)
+        shared = await _shared_with_coach(conn, programme, coach)
+    summary = await llm.programme_briefing(deps, coach.workspace_id, shared, t.language)
     number = job.payload["session"]
     counts: list[dict[State, int]] = [{} for _ in view.titles]
     for _who_name, cells in view.rows:
         for i, cell in enumerate(cells):
             counts[i][cell.state] = counts[i].get(cell.state, 0) + 1
-    shared = sum(1 for _who_name, cells in view.rows for cell in cells if cell.shared)
+    shared_runs = sum(1 for _who_name, cells in view.rows for cell in cells if cell.shared)
     message = views.briefing(t, programme=programme.name, session=number, at=view.sessions[number - 1], tz=coach.tz,
-                             titles=view.titles, counts=counts, people=len(view.rows), shared_runs=shared)
+                             titles=view.titles, counts=counts, people=len(view.rows), shared_runs=shared_runs,
+                             themes=summary.themes if summary else (), questions=summary.questions if summary else ())
     messenger = deps.messenger(coach.ref.workspace.platform)
     if job.recovered and await messenger.find_sent(coach.ref, job.key) is not None:
         return

@@ -220,6 +220,10 @@ def smart_reply(request: Recorded) -> dict[str, Any]:
         return {"strength": f"You got “{green}” done.",
                 "pattern": f"Your {red[0][0] if red else 'reactive'} tasks turned red most often. <@U1>",
                 "suggestion": "Next week, plan one reactive block right after lunch."}
+    if task == "programme_briefing":  # a theme per part shared, one with a mention code must take out
+        parts = [part.splitlines()[0] for part in fenced(user, "SHARED").split("\n\n") if part.strip()]
+        return {"themes": [f"From “{part}”: proactive work turned red when meetings ran over. <@U1>" for part in parts][:4],
+                "questions": ["What made the green days green?", "Which rule will you keep first?"]}
     if task == "meeting_reason":
         return {"reason": "The topic needs no decision together, so a written round works: " +
                 fenced(user, "CHECK").splitlines()[0][:120]}

@@ -21,6 +21,7 @@ PINNED = {
     "draft_feedback/v1": "045de3f99e92aba55c2f2227a457c13da5b7663ce6f7624d6569987f85ee9bcf",
     "draft_insight/v1": "d90b1fd7a808d1837c7c51eeba8baeb030d20a843d1074b7ee8c391ec3d3e8cf",
     "meeting_reason/v1": "ee5af05b6a4780b6b4e8ea1ba0be11186e5243fe8c858d79d3f2f20b1190cb59",
+    "programme_briefing/v1": "b2fbdb70ebc951d8291ea3d5e8ff72f2199505ca0237bbfd8eb87403a29b9247",
     "merge_summaries/v1": "12e577f4f44cb072730d54cf8fbcb034c92937c0fd634d1622e3254711cb6ba7",
     "repair_json/v1": "0f1a95b829a648e896fca99596c0fc880ff271bfc3bba11f9148de027af992b7",
     "summarize_batch/v1": "bb0ba47f65b1ac2e9e7f56d6660cca1dc178979b957e055594fdfc83a0ffae32",
@@ -35,7 +36,8 @@ EN = {"title": "Deep work, by Cal Newport",
       "check": "Outcome: no meeting needed. 2 of 5 answers say a decision is needed; nobody is blocked.",
       "errors": "- themes: Input should be a valid list",
       "groups": "budget: stuck 3 times; decider unknown or unclear 2 of 3; typical wait 8 working hours",
-      "entries": "Day 1\n- proactive, green: Write the plan\n- reactive, red: Answer the team (why: meetings)"}
+      "entries": "Day 1\n- proactive, green: Write the plan\n- reactive, red: Answer the team (why: meetings)",
+      "shared": "Driver's Seat week 1\nDay 1\n- proactive, red: Write the plan (why: meetings)"}
 NL = {"title": "Diep werk, door Cal Newport",
       "questions": "1. In welk personage herken jij jezelf het meest en waarom?\n"
                    "2. Welke drie soorten opdrachten komen in het verhaal voor?\n3. Wat neem je mee?",
@@ -44,7 +46,8 @@ NL = {"title": "Diep werk, door Cal Newport",
       "check": "Uitkomst: geen vergadering nodig. 2 van 5 antwoorden vragen een beslissing.",
       "errors": "- themes: Input should be a valid list",
       "groups": "people: stuck 2 times; decider unknown or unclear 1 of 2; typical wait 3 working hours",
-      "entries": "Day 1\n- proactive, green: Het plan schrijven\n- reactive, red: Het team antwoorden"}
+      "entries": "Day 1\n- proactive, green: Het plan schrijven\n- reactive, red: Het team antwoorden",
+      "shared": "One Things shared with their teams\n- Eerst vragen, dan aannemen"}
 
 
 def test_every_prompt_file_is_pinned():

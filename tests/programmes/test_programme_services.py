@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
-from core.bootstrap import build_worker
+from core.bootstrap import build_summariser, build_worker
 from core.config import Settings
 from core.domain import programmes as rules
 from core.domain.programmes import Setup
@@ -30,6 +31,7 @@ from slack_app import render as slack_render
 from teams_app import render as teams_render
 from tests.fakes.cards import assert_valid_card
 from tests.fakes.messenger import FakeMessenger
+from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import block_kit_problems
 
 WS = WorkspaceRef("slack", "T1")
@@ -191,6 +193,7 @@ async def test_completion_comes_from_the_feature_one_reminder_the_briefing_and_l
     [briefing] = [s for s in w.messenger.dms("U1") if s.key == "programme-brief:1:2"]
     assert "Briefing for session 2" in text_of(briefing.message)
     assert "Choose your One Thing: 1 of 2 done (0 late)" in text_of(briefing.message)
+    assert "What the cohort shared with you" not in text_of(briefing.message)  # no model: the figures only
     rendered_everywhere(briefing.message)
 
     await at(w, SESSIONS[1] + timedelta(hours=1))
@@ -309,3 +312,24 @@ async def test_a_participants_data_is_exported_and_erased_and_the_sweep_ends_old
     w.clock.current = SESSIONS[2] + timedelta(days=31)
     assert (await privacy.sweep(swept))["programmes"] == 1
     assert "no programme yet" in text_of(await service.status(w.deps, person=w.ann))
+
+
+async def test_with_the_model_on_the_briefing_has_themes_from_what_was_shared_without_names(world):
+    w = world
+    async with FakeOpenAI() as server:
+        settings = Settings(slack_signing_secret="s", openai_base_url=server.base_url, openai_api_key="",
+                            unmeet_llm_model="fake-model", unmeet_llm_timeout_seconds=2.0)
+        w.deps = replace(w.deps, settings=settings, summariser=build_summariser(settings, w.db, w.clock))
+        w.worker = build_worker(w.deps)
+        await set_up(w)
+        w.clock.current = SESSIONS[0] + timedelta(days=1)
+        await one_thing.save_one_thing(w.deps, person=w.bart, text="Bart asks before assuming", share=True)
+        await one_thing.save_one_thing(w.deps, person=w.chris, text="Niet delen", share=False)
+        await at(w, datetime(2026, 3, 27, 15, tzinfo=UTC))
+        [call] = server.prompts("programme_briefing/v1")
+    [briefing] = [s for s in w.messenger.dms("U1") if s.key == "programme-brief:1:2"]
+    shown = text_of(briefing.message)
+    assert "What the cohort shared with you" in shown and "Questions for the session" in shown
+    assert "One Things shared with their teams" in shown and "<@" not in shown
+    assert "[person] asks before assuming" in call.user and "Bart" not in call.text and "Niet delen" not in call.text
+    rendered_everywhere(briefing.message)
