@@ -200,6 +200,7 @@ class Home:
     shared: tuple[HomeRound, ...] = ()  # open rounds the person shared
     one_thing: tuple = ()  # the One Thing's section, already in the person's language (core.messages.one_thing)
     drivers_seat: tuple = ()  # the Driver's Seat's section, likewise (core.messages.drivers_seat)
+    programme: tuple = ()  # a coach's or a participant's programme, likewise (core.messages.programmes)
 
 
 def home_view(t: Translator, home: Home) -> Message:
@@ -234,6 +235,7 @@ def home_view(t: Translator, home: Home) -> Message:
                                                                               "\n")][:-1])))
     blocks += home.one_thing
     blocks += home.drivers_seat
+    blocks += home.programme
     blocks += [Divider(), Actions((Button(_("Channel settings"), SETTINGS_ACTION),))]
     return Message(tuple(blocks), fallback=_("Your rounds to answer"))
 

@@ -68,7 +68,8 @@ def set_up(t: Translator, name: str, sessions: list[datetime], tz: str | None) -
                    fallback=line)
 
 
-def overview(t: Translator, view: Overview, tz: str | None) -> Message:
+def overview(t: Translator, view: Overview, tz: str | None, *, limit: int | None = None) -> Message:
+    """Participants × assignments; `limit`: at most this many participants' rows (the Home)."""
     _ = t.gettext
     when = " · ".join(t.datetime(at, tz, "d MMM") for at in view.sessions)
     blocks: list = [Header(view.name), Context(rich(_("Sessions: {dates}", dates=when)))]
@@ -80,14 +81,25 @@ def overview(t: Translator, view: Overview, tz: str | None) -> Message:
         blocks.append(Section(rich(_("The cohort is being read from the channel; ask again in a minute."))))
     elif not view.rows:
         blocks.append(Section(rich(_("Nobody is in the cohort: the channel has no other members."))))
-    for who, cells in view.rows:
+    for who, cells in view.rows[:limit]:
         marks = "  ".join(f"{i}{MARKS[c.state]}" + (" (" + _("shared with you") + ")" if c.shared else "")
                           for i, c in enumerate(cells, 1))
         blocks.append(Section(rich(Bold(who), "  ", marks)))
+    if limit is not None and len(view.rows) > limit:
+        blocks.append(Context(rich(t.ngettext("…and {n} more: “Programme status” shows everyone.",
+                                              "…and {n} more: “Programme status” shows everyone.",
+                                              len(view.rows) - limit))))
     blocks.append(Context(rich(legend)))
     blocks.append(Context(rich(_("You see what each person did in the app and what they shared with you; their "
                                  "answers, One Thing and stuck moments stay theirs."))))
     return Message(tuple(blocks), fallback=_("Programme status: {name}", name=view.name))
+
+
+def home_blocks(t: Translator, section: Message, *, coach: bool) -> tuple:
+    """The Home's programme section: the coach's overview of their newest programme, or a participant's
+    own assignments, and the button to the full status."""
+    return (Divider(), *section.blocks, Actions((Button(t.gettext("Programme status"), STATUS_ACTION),))) \
+        if coach else (Divider(), *section.blocks)
 
 
 def mine(t: Translator, name: str, items: list[tuple[str, State, datetime]], tz: str | None) -> Message:

@@ -29,6 +29,7 @@ from core.ports import Unreachable
 from core.services.deps import Deps
 from core.services.drivers_seat import home_blocks as seat_blocks
 from core.services.one_thing import home_blocks as one_thing_blocks
+from core.services.programmes import home_blocks as programme_blocks
 from core.services.rounds import HOME_REFRESH, known_person, person_translator
 
 log = logging.getLogger("unmeet.home")
@@ -55,12 +56,13 @@ async def home(deps: Deps, *, person: PersonRef, opened: bool = False) -> Messag
         shared = await llm_store.open_rounds_by(conn, member.id, now, limit=views.HOME_SHARED)
         one_thing = await one_thing_blocks(conn, member, t)
         drivers_seat = await seat_blocks(conn, member, t)
+        programme = await programme_blocks(conn, member, t, now)
     return views.home_view(t, Home(
         rounds=tuple(HomeRound(r.round_id, r.title, r.deadline_at) for r in rounds), rounds_total=total,
         tz=member.tz, focus=HomeFocus(minutes / 60, effective_goal(personal, workspace) / 60),
         meetings=tuple(HomeMeeting(agenda, _verdict(t, verdict, converted)) for agenda, verdict, converted in checks),
         shared=tuple(HomeRound(*row) for row in shared), one_thing=one_thing,
-        drivers_seat=drivers_seat))
+        drivers_seat=drivers_seat, programme=programme))
 
 
 def _verdict(t: Translator, verdict: str, converted: bool) -> str:

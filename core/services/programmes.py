@@ -253,6 +253,25 @@ async def status(deps: Deps, *, person: PersonRef) -> Message:
     return _joined(messages)
 
 
+HOME_PEOPLE = 15  # the coach's Home shows this many participants' rows (Slack's Home holds 100 blocks)
+
+
+async def home_blocks(conn: AsyncConnection, member: MemberRow, t: Translator, now: datetime) -> tuple:
+    """The Home's programme section (core.services.home adds it): the coach's newest programme, or the
+    participant's own assignments in their newest one; nothing for anybody else."""
+    coached = await store.coached_by(conn, member.id)
+    if coached:
+        view = await _overview(conn, coached[0], now, t.language)
+        return views.home_blocks(t, views.overview(t, view, member.tz, limit=HOME_PEOPLE), coach=True)
+    joined = await store.joined_by(conn, member.id)
+    if not joined:
+        return ()
+    sessions, assignments, cells = await _cells(conn, joined[0], [member.id], now)
+    items = [(a.title_in(t.language), cell.state, sessions[a.due_before - 1])
+             for a, cell in zip(assignments, cells[member.id])]
+    return views.home_blocks(t, views.mine(t, joined[0].name, items, member.tz), coach=False)
+
+
 def _joined(messages: list[Message]) -> Message:
     return Message(tuple(block for m in messages for block in m.blocks), fallback=messages[0].fallback)
 

@@ -24,7 +24,7 @@ from core.llm.offline import OfflineSummariser
 from core.messages.model import Actions, Form, Message, plain_text
 from core.persistence.tables_programmes import programmes as programmes_table
 from core.ports import FixedClock
-from core.services import one_thing, privacy
+from core.services import home, one_thing, privacy
 from core.services import programmes as service
 from core.services.deps import Deps
 from slack_app import render as slack_render
@@ -333,3 +333,21 @@ async def test_with_the_model_on_the_briefing_has_themes_from_what_was_shared_wi
     assert "One Things shared with their teams" in shown and "<@" not in shown
     assert "[person] asks before assuming" in call.user and "Bart" not in call.text and "Niet delen" not in call.text
     rendered_everywhere(briefing.message)
+
+
+async def test_the_home_shows_the_coach_their_newest_programme_and_a_participant_their_own(world):
+    w = world
+    for n in range(15):
+        w.messenger.add_person(WS, f"UX{n}", f"Lead {n:02}", tz=TZ)
+        w.messenger.channels["C1"].append(f"UX{n}")
+    await set_up(w)
+    coach = await home.home(w.deps, person=w.ann)
+    shown = text_of(coach)
+    assert "Leads spring" in shown and "Bart" in shown and "…and 2 more" in shown
+    assert "programme.status" in [b.action for b in buttons(coach)]
+    rendered_everywhere(coach)
+    assert len(slack_render.message(coach)["blocks"]) <= 100
+    bart = text_of(await home.home(w.deps, person=w.bart))
+    assert "Leads spring" in bart and "Choose your One Thing" in bart and "Chris" not in bart
+    stranger = w.messenger.add_person(WS, "U9", "Dirk", tz=TZ)
+    assert "Leads spring" not in text_of(await home.home(w.deps, person=stranger))

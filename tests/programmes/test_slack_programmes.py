@@ -90,6 +90,11 @@ def marks(shown: str, who: str) -> str:
     return " ".join(line.split()[1:])
 
 
+def home_of(slack, user: str) -> dict | None:
+    views = [c.params["view"] for c in slack.calls_to("views.publish") if c.ok and c.params.get("user_id") == user]
+    return views[-1] if views else None
+
+
 class Trajectory:
     sessions: list[datetime] = []
 
@@ -169,6 +174,14 @@ async def test_completion_comes_from_the_feature_and_the_reminder_only_for_what_
     await slack.wait_for(lambda: any("Ask before assuming" in texts(e) for e in slack.ephemerals))
     shown = texts(await command(server, "U1", "status"))
     assert marks(shown, "Bart") == "1✅ 2⏳ 3⏳ 4· 5·" and marks(shown, "Chris") == "1⏳ 2⏳ 3⏳ 4· 5·"
+    for user, event in (("U1", "EvHomeCoach"), ("U2", "EvHomeBart")):  # the Homes: the coach's overview, Bart's own
+        status, _ = await server.post(slack_requests.event({"type": "app_home_opened", "user": user, "tab": "home"},
+                                                           event_id=event))
+        assert status == 200
+    homes = await slack.wait_for(lambda: all(home_of(slack, u) for u in ("U1", "U2")) and
+                                 {u: texts(home_of(slack, u)) for u in ("U1", "U2")})
+    assert marks(homes["U1"], "Bart") == "1✅ 2⏳ 3⏳ 4· 5·" and "Programme status" in homes["U1"]
+    assert "Leads autumn" in homes["U2"] and "Chris" not in homes["U2"] and "✅" in homes["U2"]
 
     second = Trajectory.sessions[1]
     remind_at = reminder_time(second, TZ, second - timedelta(days=5))  # the Friday before, 16:00
