@@ -25,7 +25,7 @@ from core.config import Settings
 from core.domain.focus import PLAN_ROWS, PlanRow
 from core.domain.refs import PersonRef
 from core.messages import focus as views
-from core.messages.model import Form, Message
+from core.messages.model import Form, Message, submitted_text
 from core.ports import RetryLater
 from core.services import focus
 from core.services.deps import Deps
@@ -107,11 +107,6 @@ def _metadata(body: dict) -> tuple[str, str | None]:
 
 def _number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2 ** 31 else None
-
-
-def _text(values: dict, key: str) -> str:
-    value = values.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def html_page(body: str) -> str:
@@ -214,7 +209,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         _, channel = _metadata(body)
         values = render.form_values(body.get("view"))
-        rows = tuple(PlanRow(_text(values, f"day{i}"), _text(values, f"start{i}"), _text(values, f"length{i}"))
+        rows = tuple(PlanRow(submitted_text(values, f"day{i}"), submitted_text(values, f"start{i}"), submitted_text(values, f"length{i}"))
                      for i in range(PLAN_ROWS))
         result = await focus.save_plan(deps, person=person, rows=rows)
         if isinstance(result, focus.Invalid):

@@ -13,7 +13,7 @@ from core.domain.drivers_seat import slack_mention
 from core.domain.programmes import MAX_ASSIGNMENTS, Setup
 from core.domain.refs import PersonRef
 from core.messages import programmes as views
-from core.messages.model import Message
+from core.messages.model import Message, submitted_text
 from core.services import programmes
 from core.services.deps import Deps
 from slack_app import render
@@ -21,11 +21,6 @@ from slack_app.common import channel_of, person_of, show_notice, slack_id
 from slack_app.one_thing import reply
 
 COMMAND = "/programme"
-
-
-def _text(values: dict, key: str) -> str:
-    value = values.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _date(values: dict, key: str) -> date | None:
@@ -41,9 +36,9 @@ def _named(person: PersonRef, text: str) -> PersonRef | None:
 
 
 def setup_of(values: dict) -> Setup:
-    return Setup(name=_text(values, "name"), channel_id=_text(values, "channel"),
+    return Setup(name=submitted_text(values, "name"), channel_id=submitted_text(values, "channel"),
                  dates=tuple(_date(values, f"session{n}") for n in range(1, 4)),
-                 titles=tuple(_text(values, f"assignment{i}") for i in range(MAX_ASSIGNMENTS)
+                 titles=tuple(submitted_text(values, f"assignment{i}") for i in range(MAX_ASSIGNMENTS)
                               if f"assignment{i}" in values))
 
 

@@ -21,7 +21,7 @@ from core.domain.refs import PersonRef
 from core.domain.rounds import ShareInput
 from core.domain.text import N_
 from core.messages.i18n import Translator, translator
-from core.messages.model import Form, Notice
+from core.messages.model import Form, Notice, submitted_text
 from core.messages.rounds import ANSWER_ACTION, ANSWER_FORM, CONFIRM_FORM, SHARE_FORM
 from core.services import rounds
 from core.services.deps import Deps
@@ -62,17 +62,12 @@ def split_metadata(view: dict) -> tuple[str, str | None]:
     return value, slack_id(channel)
 
 
-def _text(values: dict, key: str) -> str:
-    value = values.get(key)
-    return value if isinstance(value, str) else ""
-
-
 def share_input(values: dict) -> ShareInput:
     deadline = values.get("deadline")
-    return ShareInput(title=_text(values, "title"), link=_text(values, "link"), text=_text(values, "text"),
-                      questions=(_text(values, "q1"), _text(values, "q2"), _text(values, "q3")),
+    return ShareInput(title=submitted_text(values, "title"), link=submitted_text(values, "link"), text=submitted_text(values, "text"),
+                      questions=(submitted_text(values, "q1"), submitted_text(values, "q2"), submitted_text(values, "q3")),
                       deadline=deadline if isinstance(deadline, date) else None,
-                      share_mode=_text(values, "share_mode"), channel_id=slack_id(values.get("channel")) or "")
+                      share_mode=submitted_text(values, "share_mode"), channel_id=slack_id(values.get("channel")) or "")
 
 
 async def channel_problem(client: AsyncWebClient, channel: str, t: Translator) -> str | None:
@@ -209,7 +204,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 await notify(deps, client, body, STALE_BUTTON, channel)
             return
         values = render.form_values(view)
-        texts = tuple(_text(values, f"a{i}") for i in (1, 2, 3))
+        texts = tuple(submitted_text(values, f"a{i}") for i in (1, 2, 3))
         try:
             result = await rounds.record_answer(deps, person=person, round_id=wanted, texts=texts)
         except Exception:  # noqa: BLE001 - the person keeps their answers and gets a sentence

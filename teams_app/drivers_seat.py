@@ -10,6 +10,7 @@ import re
 
 from core.domain.text import N_
 from core.messages import drivers_seat as views
+from core.messages.model import submitted_text
 from core.services import drivers_seat as seat
 from teams_app.bot import Dispatch, Turn
 from teams_app.focus import show
@@ -34,11 +35,6 @@ def register(dispatch: Dispatch) -> None:
     dispatch.action(views.FEEDBACK_FORM, submit_feedback, once=True)
 
 
-def _text(data: dict, key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
-
-
 async def drivers_seat_command(turn: Turn, _rest: str) -> None:
     """The words as typed, with the coach's mention read from the activity's entities."""
     raw = html.unescape(_MARKUP.sub(" @ ", turn.activity.text or ""))
@@ -51,42 +47,42 @@ async def start(turn: Turn, _data: dict) -> None:
 
 
 async def plan(turn: Turn, data: dict) -> None:
-    await show(turn, await seat.plan_form(turn.deps, person=turn.person, value=_text(data, "value")))
+    await show(turn, await seat.plan_form(turn.deps, person=turn.person, value=submitted_text(data, "value")))
 
 
 async def skip(turn: Turn, data: dict) -> None:
-    await show(turn, await seat.skip(turn.deps, person=turn.person, value=_text(data, "value")))
+    await show(turn, await seat.skip(turn.deps, person=turn.person, value=submitted_text(data, "value")))
 
 
 async def rate(turn: Turn, data: dict) -> None:
-    await show(turn, await seat.rate_form(turn.deps, person=turn.person, value=_text(data, "value")))
+    await show(turn, await seat.rate_form(turn.deps, person=turn.person, value=submitted_text(data, "value")))
 
 
 async def feedback(turn: Turn, data: dict) -> None:
-    await show(turn, await seat.feedback_form(turn.deps, person=turn.person, value=_text(data, "value")))
+    await show(turn, await seat.feedback_form(turn.deps, person=turn.person, value=submitted_text(data, "value")))
 
 
 async def draft(turn: Turn, data: dict) -> None:
-    form = await seat.draft_feedback(turn.deps, person=turn.person, value=_text(data, "meta"),
-                                     typed=_text(data, "feedback"))
+    form = await seat.draft_feedback(turn.deps, person=turn.person, value=submitted_text(data, "meta"),
+                                     typed=submitted_text(data, "feedback"))
     await show(turn, form, replace=True)
 
 
 async def submit_tasks(turn: Turn, data: dict) -> None:
-    result = await seat.save_tasks(turn.deps, person=turn.person, value=_text(data, "meta"),
-                                   kinds=tuple(_text(data, f"kind{n}") or None for n in (1, 2, 3)),
-                                   texts=tuple(_text(data, f"task{n}") for n in (1, 2, 3)))
+    result = await seat.save_tasks(turn.deps, person=turn.person, value=submitted_text(data, "meta"),
+                                   kinds=tuple(submitted_text(data, f"kind{n}") or None for n in (1, 2, 3)),
+                                   texts=tuple(submitted_text(data, f"task{n}") for n in (1, 2, 3)))
     await show(turn, result.form if isinstance(result, seat.Invalid) else result.message, replace=True)
 
 
 async def submit_ratings(turn: Turn, data: dict) -> None:
-    result = await seat.save_ratings(turn.deps, person=turn.person, value=_text(data, "meta"),
-                                     ratings=tuple(_text(data, f"rating{n}") or None for n in (1, 2, 3)),
-                                     whys=tuple(_text(data, f"why{n}") for n in (1, 2, 3)))
+    result = await seat.save_ratings(turn.deps, person=turn.person, value=submitted_text(data, "meta"),
+                                     ratings=tuple(submitted_text(data, f"rating{n}") or None for n in (1, 2, 3)),
+                                     whys=tuple(submitted_text(data, f"why{n}") for n in (1, 2, 3)))
     await show(turn, result.form if isinstance(result, seat.Invalid) else result.message, replace=True)
 
 
 async def submit_feedback(turn: Turn, data: dict) -> None:
-    result = await seat.send_feedback(turn.deps, person=turn.person, value=_text(data, "meta"),
-                                      text=_text(data, "feedback"))
+    result = await seat.send_feedback(turn.deps, person=turn.person, value=submitted_text(data, "meta"),
+                                      text=submitted_text(data, "feedback"))
     await show(turn, result.form if isinstance(result, seat.Invalid) else result.message, replace=True)

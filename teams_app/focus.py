@@ -13,7 +13,7 @@ import re
 from core.domain.focus import PLAN_ROWS, PlanRow
 from core.domain.text import N_
 from core.messages import focus as views
-from core.messages.model import Form, Message
+from core.messages.model import Form, Message, submitted_text
 from core.persistence import teams as store
 from core.services import focus
 from teams_app.bot import S_STALE_CARD, Dispatch, Turn
@@ -41,11 +41,6 @@ async def show(turn: Turn, result: Message | Form, *, replace: bool = False) -> 
     else:
         card, summary = message_card(result), result.fallback
     await (turn.replace(card, summary) if replace else turn.reply(card, summary))
-
-
-def _text(data: dict, key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _number(value) -> int | None:
@@ -84,14 +79,14 @@ async def start_block(turn: Turn, data: dict) -> None:
 
 
 async def submit_plan(turn: Turn, data: dict) -> None:
-    rows = tuple(PlanRow(_text(data, f"day{i}"), _text(data, f"start{i}"), _text(data, f"length{i}"))
+    rows = tuple(PlanRow(submitted_text(data, f"day{i}"), submitted_text(data, f"start{i}"), submitted_text(data, f"length{i}"))
                  for i in range(PLAN_ROWS))
     result = await focus.save_plan(turn.deps, person=turn.person, rows=rows)
     await show(turn, result.form if isinstance(result, focus.Invalid) else result.message, replace=True)
 
 
 async def submit_tell(turn: Turn, data: dict) -> None:
-    session_id, channel = _number(data.get("meta")), _text(data, "channel")
+    session_id, channel = _number(data.get("meta")), submitted_text(data, "channel")
     async with turn.deps.db.transaction() as conn:
         known = channel and (await store.get_reference(conn, turn.workspace, store.CHANNEL, channel)
                              or await store.get_reference(conn, turn.workspace, store.TEAM, channel))

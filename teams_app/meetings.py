@@ -7,9 +7,10 @@ from __future__ import annotations
 from core.domain.meetings import CheckInput
 from core.domain.text import N_
 from core.messages.meetings import CHECK_FORM, TO_ASYNC_ACTION
+from core.messages.model import submitted_text
 from core.services import meetings
 from teams_app.bot import Dispatch, Turn
-from teams_app.focus import _text, show
+from teams_app.focus import show
 
 S_MEETING = N_("Ask “do we need to meet?” before you book a meeting.")
 
@@ -25,15 +26,15 @@ async def meeting_check(turn: Turn, rest: str) -> None:
 
 
 async def submit_check(turn: Turn, data: dict) -> None:
-    check = CheckInput(purpose=_text(data, "purpose"), agenda=_text(data, "agenda"), people=_text(data, "people"),
-                       minutes=_text(data, "minutes"), frequency=_text(data, "frequency"),
-                       decider_known=_text(data, "decider_known"), readable=_text(data, "readable"))
-    result = await meetings.run_check(turn.deps, person=turn.person, data=check, channel_id=_text(data, "meta"))
+    check = CheckInput(purpose=submitted_text(data, "purpose"), agenda=submitted_text(data, "agenda"), people=submitted_text(data, "people"),
+                       minutes=submitted_text(data, "minutes"), frequency=submitted_text(data, "frequency"),
+                       decider_known=submitted_text(data, "decider_known"), readable=submitted_text(data, "readable"))
+    result = await meetings.run_check(turn.deps, person=turn.person, data=check, channel_id=submitted_text(data, "meta"))
     await show(turn, result.form if isinstance(result, meetings.Invalid) else result.message, replace=True)
 
 
 async def to_async(turn: Turn, data: dict) -> None:
-    value = _text(data, "value")
+    value = submitted_text(data, "value")
     result = await meetings.async_round_form(turn.deps, person=turn.person, value=value)
     drafted = await meetings.drafted_round_form(turn.deps, person=turn.person, value=value)
     await show(turn, drafted or result)

@@ -9,6 +9,7 @@ import re
 
 from core.domain.text import N_
 from core.messages import one_thing as views
+from core.messages.model import submitted_text
 from core.services import one_thing
 from teams_app.bot import Dispatch, Turn
 from teams_app.focus import show
@@ -25,11 +26,6 @@ def register(dispatch: Dispatch) -> None:
     dispatch.action(views.CHECK_ACTION, check)
     dispatch.action(views.FORM, submit_form, once=True)
     dispatch.action(views.CHECK_FORM, submit_check, once=True)
-
-
-def _text(data: dict, key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _number(value) -> int | None:
@@ -49,16 +45,16 @@ async def record(turn: Turn, _data: dict) -> None:
 
 
 async def check(turn: Turn, data: dict) -> None:
-    await show(turn, await one_thing.check_form(turn.deps, person=turn.person, value=_text(data, "value")))
+    await show(turn, await one_thing.check_form(turn.deps, person=turn.person, value=submitted_text(data, "value")))
 
 
 async def submit_form(turn: Turn, data: dict) -> None:
-    result = await one_thing.submit_form(turn.deps, person=turn.person, text=_text(data, "text"),
-                                         share=_text(data, "share"))
+    result = await one_thing.submit_form(turn.deps, person=turn.person, text=submitted_text(data, "text"),
+                                         share=submitted_text(data, "share"))
     await show(turn, result.form if isinstance(result, one_thing.Invalid) else result.message, replace=True)
 
 
 async def submit_check(turn: Turn, data: dict) -> None:
     result = await one_thing.answer_check(turn.deps, person=turn.person, one_thing_id=_number(data.get("meta")),
-                                          answer=_text(data, "answer") or None, note=_text(data, "note"))
+                                          answer=submitted_text(data, "answer") or None, note=submitted_text(data, "note"))
     await show(turn, result.form if isinstance(result, one_thing.Invalid) else result.message, replace=True)

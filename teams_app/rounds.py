@@ -16,7 +16,7 @@ from datetime import date
 from core.domain.rounds import ShareInput
 from core.domain.text import N_
 from core.messages import rounds as views
-from core.messages.model import Button, Form, Notice, TextInput, rich
+from core.messages.model import Button, Form, Notice, TextInput, rich, submitted_text
 from core.persistence import teams as store
 from core.ports import Unreachable
 from core.services import rounds
@@ -33,11 +33,6 @@ def register(dispatch: Dispatch) -> None:
     dispatch.action(views.CONFIRM_FORM, submit_confirm, once=True)
     dispatch.action(views.ANSWER_ACTION, press_answer)
     dispatch.action(views.ANSWER_FORM, submit_answer, once=True)
-
-
-def _text(data: dict, key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _date(value: str) -> date | None:
@@ -74,10 +69,10 @@ async def _known_channel(turn: Turn, channel_id: str) -> str:
 
 async def submit_share(turn: Turn, data: dict) -> None:
     share_input = ShareInput(
-        title=_text(data, "title"), link=_text(data, "link"), text=_text(data, "text"),
-        questions=(_text(data, "q1"), _text(data, "q2"), _text(data, "q3")),
-        deadline=_date(_text(data, "deadline")), share_mode=_text(data, "share_mode"),
-        channel_id=await _known_channel(turn, _text(data, "channel")))
+        title=submitted_text(data, "title"), link=submitted_text(data, "link"), text=submitted_text(data, "text"),
+        questions=(submitted_text(data, "q1"), submitted_text(data, "q2"), submitted_text(data, "q3")),
+        deadline=_date(submitted_text(data, "deadline")), share_mode=submitted_text(data, "share_mode"),
+        channel_id=await _known_channel(turn, submitted_text(data, "channel")))
     result = await rounds.share_insight(turn.deps, author=turn.person, data=share_input)
     await _show(turn, result)
 
@@ -125,7 +120,7 @@ async def submit_answer(turn: Turn, data: dict) -> None:
     if round_id is None:
         await turn.help(turn.t.gettext(S_STALE_CARD))
         return
-    texts = tuple(_text(data, f"a{i}") for i in range(1, 4))
+    texts = tuple(submitted_text(data, f"a{i}") for i in range(1, 4))
     result = await rounds.record_answer(turn.deps, person=turn.person, round_id=round_id, texts=texts)
     change = Button(turn.t.gettext(S_CHANGE), views.ANSWER_ACTION, str(round_id))
     await _show(turn, result, buttons=(change,) if turn.personal else ())

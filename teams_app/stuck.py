@@ -12,10 +12,10 @@ from core.domain import stuck as rules
 from core.domain.stuck import EntryInput
 from core.domain.text import N_
 from core.messages import stuck as views
-from core.messages.model import Form, Notice, rich
+from core.messages.model import Form, Notice, rich, submitted_text
 from core.services import stuck
 from teams_app.bot import Dispatch, Turn
-from teams_app.focus import _text, show
+from teams_app.focus import show
 from teams_app.render import message_card
 
 S_STUCK = N_("The team's stuck log: “stuck start” (10 working days) or “stuck start 5” in the team's channel; "
@@ -37,8 +37,8 @@ def register(dispatch: Dispatch) -> None:
 
 
 def entry_input(data: dict) -> EntryInput:
-    return EntryInput(what=_text(data, "what"), kind=_text(data, "kind") or None, other=_text(data, "other"),
-                      knew=_text(data, "knew") or None, waited=_text(data, "waited") or None, note=_text(data, "note"))
+    return EntryInput(what=submitted_text(data, "what"), kind=submitted_text(data, "kind") or None, other=submitted_text(data, "other"),
+                      knew=submitted_text(data, "knew") or None, waited=submitted_text(data, "waited") or None, note=submitted_text(data, "note"))
 
 
 async def stuck_command(turn: Turn, _rest: str) -> None:
@@ -60,7 +60,7 @@ async def stuck_command(turn: Turn, _rest: str) -> None:
 
 
 async def record(turn: Turn, data: dict) -> None:
-    await show(turn, await stuck.entry_form(turn.deps, person=turn.person, log_value=_text(data, "value")))
+    await show(turn, await stuck.entry_form(turn.deps, person=turn.person, log_value=submitted_text(data, "value")))
 
 
 async def not_stuck(turn: Turn, _data: dict) -> None:
@@ -68,10 +68,10 @@ async def not_stuck(turn: Turn, _data: dict) -> None:
 
 
 async def adopt(turn: Turn, data: dict) -> None:
-    await show(turn, await stuck.adopt(turn.deps, person=turn.person, value=_text(data, "value")))
+    await show(turn, await stuck.adopt(turn.deps, person=turn.person, value=submitted_text(data, "value")))
 
 
 async def submit_form(turn: Turn, data: dict) -> None:
-    result = await stuck.submit_entry(turn.deps, person=turn.person, metadata=_text(data, "meta"),
+    result = await stuck.submit_entry(turn.deps, person=turn.person, metadata=submitted_text(data, "meta"),
                                       data=entry_input(data))
     await show(turn, result.form if isinstance(result, stuck.Invalid) else result.message, replace=True)

@@ -184,3 +184,9 @@ class Notice:
 
     text: Rich
     actions: tuple[Button, ...] = ()  # e.g. "Summarise now" under the author's "Shared."
+
+
+def submitted_text(values: dict, key: str) -> str:
+    """A submitted form's text field; "" when it is missing or not text (a payload can hold anything)."""
+    value = values.get(key)
+    return value if isinstance(value, str) else ""
