@@ -212,6 +212,12 @@ async def test_completion_comes_from_the_feature_one_reminder_the_briefing_and_l
     assert ["Bart", "Choose your One Thing", "done"] in rows and ["Chris", "Choose your One Thing", "late"] in rows
     assert ["Bart", "Share an insight with your team as a round, not a meeting", "open"] in rows
 
+    await at(w, reminder_time(SESSIONS[2], TZ, SESSIONS[1]))  # the Friday before session 3
+    [third] = [s for s in w.messenger.dms("U1") if s.key == "programme-brief:1:3"]
+    assert "Briefing for session 3" in text_of(third.message)
+    assert "Choose your One Thing: 2 of 2 done (1 late)" in text_of(third.message)
+    assert "Hold the team meeting and publish an agreement; bring it to session 3: 0 of 2 done" in text_of(third.message)
+
 
 async def test_a_participant_sees_only_their_own_and_cannot_export(world):
     w = world
