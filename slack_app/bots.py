@@ -127,8 +127,10 @@ class SlackBots:
             self._cache.pop(workspace.id, None)
             raise NotInstalled(f"Slack refused to renew the bot token of {workspace.id} ({error}): "
                                "install the app again") from None
+        cached = self._cache.get(workspace.id)
+        if found is None or (cached is not None and cached[1].client.token != found.bot_token):
+            self._cache.pop(workspace.id, None)  # gone, or renewed (here or by another instance): read again
         if found is None:
-            self._cache.pop(workspace.id, None)
             raise NotInstalled(f"the app is not installed in Slack workspace {workspace.id}")
         return found
 

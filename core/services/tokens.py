@@ -129,12 +129,12 @@ async def current(deps: Deps, slot: Slot, key, refresh: Refresh, *, stored: Stor
             raise
         except Exception as error:  # noqa: BLE001 - a hiccup: the token still works for a while
             if refused is None and stored.expires_at is not None and stored.expires_at > now:
-                log.warning("renewing a %s token failed (%s); it works until %s", slot.table.name,
+                log.warning("renewing a token in %s failed (%s); it works until %s", slot.table.name,
                             type(error).__name__, stored.expires_at.isoformat())
                 return token
             raise
         await store.write(conn, slot, key, StoredToken(
             encrypt_token(deps.settings, grant.token), encrypt_token(deps.settings, grant.refresh_token),
             expires_at(now, grant.expires_in)))
-    log.info("renewed a %s token (%s)", slot.table.name, "refused as expired" if refused else "expiring soon")
+    log.info("renewed a token in %s (%s)", slot.table.name, "refused as expired" if refused else "expiring soon")
     return grant.token
