@@ -20,7 +20,7 @@ from core.services.tokens import Grant, RefreshRefused
 EXPIRED = "token_expired"
 MAYBE_EXPIRED = "invalid_auth"
 # Refusals of the refresh token that no retry can mend: the app was reinstalled or removed, or the token used.
-REFRESH_REFUSED = {"invalid_refresh_token", "invalid_grant", "token_revoked", "invalid_auth"}
+REFRESH_REFUSED = {"invalid_refresh_token", "invalid_grant", "token_revoked"}
 
 
 async def refresh(settings: Settings, refresh_token: str) -> Grant:
