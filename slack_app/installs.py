@@ -69,6 +69,10 @@ class InstallationStore(AsyncInstallationStore):
     def __init__(self, deps: Deps, bots: SlackBots):
         self.deps = deps
         self.bots = bots
+        # Bolt's authorize keeps its auth.test answer per token (`cache_enabled`); with token rotation
+        # each workspace gets a new token twice a day, so the answer for the one before is dropped.
+        self.authorize_cache: dict = {}
+        self._tokens: dict[str, str] = {}  # team -> the token last handed to Bolt
 
     @property
     def logger(self) -> logging.Logger:
@@ -98,6 +102,11 @@ class InstallationStore(AsyncInstallationStore):
             found = await self.bots.installation(WorkspaceRef("slack", team_id))
         except NotInstalled:
             return None
+        previous = self._tokens.get(team_id)
+        if previous != found.bot_token:
+            if previous is not None:
+                self.authorize_cache.pop(previous, None)
+            self._tokens[team_id] = found.bot_token
         return Bot(app_id=found.app_id, enterprise_id=found.enterprise_id, team_id=team_id, bot_token=found.bot_token,
                    bot_id=found.bot_id, bot_user_id=found.bot_user_id, bot_scopes=found.bot_scopes,
                    installed_at=found.installed_at)
@@ -159,10 +168,12 @@ def bolt_options(deps: Deps, bots: SlackBots) -> dict:
         redirect_uri_path=OAUTH_REDIRECT_PATH, installation_store=store, installation_store_bot_only=True,
         state_store=StateStore(deps), callback_options=AsyncCallbackOptions(success=installed, failure=not_installed),
         state_expiration_seconds=int(installations.STATE_LIFETIME.total_seconds()), logger=log)
+    authorize = AsyncInstallationStoreAuthorize(logger=log, installation_store=store, bot_only=True,
+                                                cache_enabled=True, client=bots.client)
+    store.authorize_cache = authorize.authorize_result_cache
     return dict(
         oauth_settings=oauth_settings,
-        authorize=AsyncInstallationStoreAuthorize(logger=log, installation_store=store, bot_only=True,
-                                                  cache_enabled=True, client=bots.client),
+        authorize=authorize,
         user_facing_authorize_error_message=translator(settings.unmeet_default_locale).gettext(NO_INSTALLATION))
 
 
