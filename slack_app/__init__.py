@@ -74,6 +74,8 @@ class SlackAdapter:
         self.deps = deps
         self.messenger = SlackMessenger(self.bots)
         deps.closers.append(self.bots.close)
+        if self.bots.installs:
+            installs.use_workspace_clients(self.bolt, self.bots)
         register_platform_events(self.bolt, deps, self.bots)
         for register in FEATURES:
             register(self.bolt, deps)

@@ -4,7 +4,8 @@ StatusSetter that sets status and do-not-disturb with that token.
 
 Each listener translates the payload, calls one service in `core.services.focus` and renders the
 result. The user token is decrypted only in core's jobs and handed to `SlackStatusSetter` per call;
-it is never logged.
+it is never logged. With token rotation on in the Slack app it expires: core renews it when due with
+`SlackStatusSetter.refresh`, and once more when Slack answers `token_expired` (TokenExpired).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from core.messages.model import Form, Message, submitted_text
 from core.ports import RetryLater
 from core.services import focus
 from core.services.deps import Deps
-from slack_app import render
+from core.services.tokens import Grant
+from slack_app import render, rotation
 from slack_app.pacing import CallCounter
 from slack_app.common import STALE_BUTTON, button_value, channel_of, notify, person_of, show_notice, slack_id
 
@@ -39,7 +41,8 @@ COMMAND = "/focus"
 AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 USER_SCOPES = "users.profile:write,dnd:write"
 # What Slack answers when the person's token no longer works (revoked, uninstalled, deactivated).
-TOKEN_GONE = {"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired", "missing_scope"}
+# `token_expired` (token rotation) is told apart: core renews the token and tries once more.
+TOKEN_GONE = {"invalid_auth", "token_revoked", "account_inactive", "not_authed", "missing_scope"}
 
 
 class SlackStatusSetter:
@@ -56,9 +59,14 @@ class SlackStatusSetter:
         return AsyncWebClient(token=token, base_url=self.settings.slack_api_url,
                               retry_handlers=[CallCounter(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
 
+    async def refresh(self, refresh_token: str) -> Grant:
+        return await rotation.refresh(self.settings, refresh_token)
+
     @staticmethod
     def _raise(error: SlackApiError) -> None:
         code = error.response.get("error")
+        if code == rotation.EXPIRED:
+            raise focus.TokenExpired(code) from None
         if code in TOKEN_GONE:
             raise focus.TokenRevoked(code) from None
         if error.response.status_code == 429 or code == "ratelimited":
@@ -143,7 +151,11 @@ async def connect_callback(deps: Deps, request: web.Request) -> web.Response:
             or not isinstance(token, str) or not token):
         log.warning("focus connect refused: the authorising user or workspace doesn't match the state")
         return await _page(deps, person, False)
-    sentence = await focus.save_user_token(deps, person=person, token=token, scopes=str(authed.get("scope", "")))
+    refresh_token, expires_in = authed.get("refresh_token"), authed.get("expires_in")  # with token rotation
+    sentence = await focus.save_user_token(
+        deps, person=person, token=token, scopes=str(authed.get("scope", "")),
+        refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
+        expires_in=float(expires_in) if isinstance(expires_in, (int, float)) and refresh_token else None)
     log.info("focus connect: stored a user token for %s", person.id)
     return await _page(deps, person, True, sentence)
 

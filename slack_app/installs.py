@@ -10,12 +10,18 @@ focus's to refuse). Bolt then refuses a missing, unknown, used or expired state,
 another browser, before anything is exchanged or stored; else it exchanges the code with
 oauth.v2.access and saves the installation here. Every request after that is authorised with the
 workspace's stored bot (Bolt's `authorize`), and jobs send with it through `SlackBots`.
+
+With token rotation on in the Slack app, the install also stores the refresh token and expiry Slack
+gives; Bolt's `authorize` finds the bot through `SlackBots.installation`, which renews the token when it
+is due, and the listeners get the workspace's `RotatingWebClient` (renewed and sent once more on
+`token_expired`). Bolt's own rotation is not used: it would renew without the row lock.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+from datetime import datetime, timezone
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -37,7 +43,7 @@ from core.services import installations
 from core.services.deps import Deps
 from core.services.installations import INSTALL_STATE_PREFIX, BotInstallation
 from slack_app import focus
-from slack_app.bots import SlackBots
+from slack_app.bots import NotInstalled, SlackBots
 
 log = logging.getLogger("unmeet.slack.installs")
 
@@ -63,6 +69,10 @@ class InstallationStore(AsyncInstallationStore):
     def __init__(self, deps: Deps, bots: SlackBots):
         self.deps = deps
         self.bots = bots
+        # Bolt's authorize keeps its auth.test answer per token (`cache_enabled`); with token rotation
+        # each workspace gets a new token twice a day, so the answer for the one before is dropped.
+        self.authorize_cache: dict = {}
+        self._tokens: dict[str, str] = {}  # team -> the token last handed to Bolt
 
     @property
     def logger(self) -> logging.Logger:
@@ -75,15 +85,28 @@ class InstallationStore(AsyncInstallationStore):
         await installations.save_installation(self.deps, BotInstallation(
             workspace, installation.bot_user_id, installation.bot_token, bot_id=installation.bot_id or "",
             app_id=installation.app_id or "", bot_scopes=",".join(installation.bot_scopes or ()),
-            enterprise_id=installation.enterprise_id, installer_id=installation.user_id),
+            enterprise_id=installation.enterprise_id, installer_id=installation.user_id,
+            refresh_token=installation.bot_refresh_token,
+            expires_at=None if installation.bot_token_expires_at is None
+            else datetime.fromtimestamp(installation.bot_token_expires_at, timezone.utc)),
             workspace_name=installation.team_name)
         self.bots.forget(workspace)  # a reinstall's new token is used at once
 
     async def async_find_bot(self, *, enterprise_id: str | None, team_id: str | None,
                              is_enterprise_install: bool | None = False) -> Bot | None:
-        found = await installations.find_installation(self.deps, WorkspaceRef("slack", team_id)) if team_id else None
-        if found is None:
+        """The bot with a token that works (renewed here when due); without its refresh token, so Bolt
+        never renews it on its own."""
+        if not team_id:
             return None
+        try:
+            found = await self.bots.installation(WorkspaceRef("slack", team_id))
+        except NotInstalled:
+            return None
+        previous = self._tokens.get(team_id)
+        if previous != found.bot_token:
+            if previous is not None:
+                self.authorize_cache.pop(previous, None)
+            self._tokens[team_id] = found.bot_token
         return Bot(app_id=found.app_id, enterprise_id=found.enterprise_id, team_id=team_id, bot_token=found.bot_token,
                    bot_id=found.bot_id, bot_user_id=found.bot_user_id, bot_scopes=found.bot_scopes,
                    installed_at=found.installed_at)
@@ -145,11 +168,29 @@ def bolt_options(deps: Deps, bots: SlackBots) -> dict:
         redirect_uri_path=OAUTH_REDIRECT_PATH, installation_store=store, installation_store_bot_only=True,
         state_store=StateStore(deps), callback_options=AsyncCallbackOptions(success=installed, failure=not_installed),
         state_expiration_seconds=int(installations.STATE_LIFETIME.total_seconds()), logger=log)
+    authorize = AsyncInstallationStoreAuthorize(logger=log, installation_store=store, bot_only=True,
+                                                cache_enabled=True, client=bots.client)
+    store.authorize_cache = authorize.authorize_result_cache
     return dict(
         oauth_settings=oauth_settings,
-        authorize=AsyncInstallationStoreAuthorize(logger=log, installation_store=store, bot_only=True,
-                                                  cache_enabled=True, client=bots.client),
+        authorize=authorize,
         user_facing_authorize_error_message=translator(settings.unmeet_default_locale).gettext(NO_INSTALLATION))
+
+
+def use_workspace_clients(bolt: AsyncApp, bots: SlackBots) -> None:
+    """Listeners call Slack with the workspace's own bot client instead of the plain one Bolt makes for
+    each request: the same token, paced with the workspace's jobs, through the shared HTTP session, and
+    renewed and sent once more when Slack answers `token_expired`."""
+
+    @bolt.use
+    async def workspace_client(context, next):
+        team = context.team_id
+        if team and context.client is not None and context.client.token:
+            try:
+                context["client"] = (await bots.bot(WorkspaceRef("slack", team))).client
+            except NotInstalled:
+                pass  # removed meanwhile: Bolt's client gets Slack's refusal
+        await next()
 
 
 def add_routes(app: web.Application, deps: Deps, bolt: AsyncApp) -> None:

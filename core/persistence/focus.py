@@ -166,8 +166,10 @@ async def get_goals(conn: AsyncConnection, workspace_id: int, member_id: int | N
 
 
 # --- personal tokens -----------------------------------------------------------------------------------
-async def save_token(conn: AsyncConnection, member_id: int, encrypted: str, scopes: str, now: datetime) -> None:
-    values = {"token_encrypted": encrypted, "scopes": scopes, "created_at": now}
+async def save_token(conn: AsyncConnection, member_id: int, encrypted: str, scopes: str, now: datetime, *,
+                     refresh_encrypted: str | None = None, expires_at: datetime | None = None) -> None:
+    values = {"token_encrypted": encrypted, "scopes": scopes, "created_at": now,
+              "refresh_token_encrypted": refresh_encrypted, "expires_at": expires_at}
     await conn.execute(upsert(conn, user_tokens).values(member_id=member_id, **values)
                        .on_conflict_do_update(index_elements=["member_id"], set_=values))
 

@@ -26,6 +26,9 @@ class InstallationRow:
     bot_scopes: str
     installer_id: str | None
     installed_at: datetime
+    workspace_id: int
+    bot_refresh_token_encrypted: str | None  # with token rotation
+    bot_token_expires_at: datetime | None
 
 
 def _of(workspace: WorkspaceRef):
@@ -45,7 +48,8 @@ async def get_installation(conn: AsyncConnection, workspace: WorkspaceRef) -> In
     if row is None:
         return None
     return InstallationRow(workspace, row.enterprise_id, row.app_id, row.bot_id, row.bot_user_id,
-                           row.bot_token_encrypted, row.bot_scopes, row.installer_id, row.installed_at)
+                           row.bot_token_encrypted, row.bot_scopes, row.installer_id, row.installed_at,
+                           row.workspace_id, row.bot_refresh_token_encrypted, row.bot_token_expires_at)
 
 
 async def delete_installation(conn: AsyncConnection, workspace: WorkspaceRef) -> int:

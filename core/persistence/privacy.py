@@ -40,8 +40,9 @@ TEAM_OWNED = (agreements.c.lead_id, agreement_versions.c.published_by, stuck_log
 # (a workspace's installation is the workspace's, not its installer's).
 NAMED_BY_ID = (installations.c.installer_id,)
 # Never exported. A personal token shows as `"connected": true`; an OAuth state only by its expiry.
-SECRETS = {user_tokens.c.token_encrypted: "connected", oauth_states.c.state: None,
-           installations.c.bot_token_encrypted: None}
+SECRETS = {user_tokens.c.token_encrypted: "connected", user_tokens.c.refresh_token_encrypted: None,
+           oauth_states.c.state: None, installations.c.bot_token_encrypted: None,
+           installations.c.bot_refresh_token_encrypted: None}
 # Event ids only stop a redelivery from having its effect twice; Slack redelivers within the hour.
 EVENT_MEMORY = timedelta(days=1)
 

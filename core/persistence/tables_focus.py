@@ -47,7 +47,8 @@ focus_goals = sa.Table(
     sa.Column("scope", sa.String(160), nullable=False, unique=True),  # "w:{ws}" or "m:{member}": one row each
 )
 
-# A person's own platform token (Slack user token for status and do-not-disturb), encrypted at rest.
+# A person's own platform token (Slack user token for status and do-not-disturb), encrypted at rest;
+# with token rotation, its refresh token (encrypted) and when it expires (core.services.tokens).
 user_tokens = sa.Table(
     "user_tokens",
     metadata,
@@ -55,6 +56,8 @@ user_tokens = sa.Table(
     sa.Column("token_encrypted", sa.Text, nullable=False),
     sa.Column("scopes", sa.String(255), nullable=False, server_default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("refresh_token_encrypted", sa.Text),
+    sa.Column("expires_at", UTCDateTime),
 )
 
 # One-time `state` values of the OAuth flows: the callback must bring one back. A focus "Connect"

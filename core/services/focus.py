@@ -13,17 +13,13 @@ Side effects on the platform are jobs: `focus.begin:{session}` sets the status, 
 
 from __future__ import annotations
 
-import base64
 import logging
 import math
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
-
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.config import Settings
 from core.domain import focus as rules
@@ -42,7 +38,8 @@ from core.persistence import repository as repo
 from core.persistence.focus import SessionRow
 from core.persistence.repository import MemberRow
 from core.services.deps import Deps
-from core.services import completions
+from core.services import completions, tokens
+from core.services.tokens import NoSecretKey, decrypt_token, encrypt_token  # noqa: F401 - their home was here
 from core.services.nudges import NUDGE_KINDS
 from core.services.rounds import errors_text, known_person, person_translator
 
@@ -64,9 +61,17 @@ class StatusSetter(Protocol):
 
     async def clear_focus(self, token: str) -> None: ...
 
+    async def refresh(self, refresh_token: str) -> tokens.Grant:
+        """A new token for a rotating one (only called when a refresh token is stored)."""
+        ...
+
 
 class TokenRevoked(Exception):
     """The platform no longer accepts the person's token: forget it."""
+
+
+class TokenExpired(TokenRevoked):
+    """The platform says the token expired: renewed once when it has a refresh token, else forgotten."""
 
 
 @dataclass(frozen=True)
@@ -79,33 +84,35 @@ class Done:
     message: Message
 
 
-# --- tokens at rest ------------------------------------------------------------------------------------
-class NoSecretKey(Exception):
-    """Neither UNMEET_SECRET_KEY nor the Slack signing secret is set: tokens can't be stored safely."""
+# --- tokens at rest (encrypted, renewed when the platform rotates them: core.services.tokens) ------------
+def _refresh(setter: StatusSetter) -> tokens.Refresh:
+    return lambda refresh_token: setter.refresh(refresh_token)
 
 
-def _fernet(settings: Settings) -> Fernet:
-    """The key encrypting personal tokens, derived from UNMEET_SECRET_KEY or, when that is empty, the
-    Slack signing secret (changing it means people connect again)."""
-    secret = settings.unmeet_secret_key or settings.slack_signing_secret
-    if not secret:
-        raise NoSecretKey()
-    key = HKDF(algorithm=SHA256(), length=32, salt=b"unmeet", info=b"user tokens").derive(secret.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def encrypt_token(settings: Settings, token: str) -> str:
-    return _fernet(settings).encrypt(token.encode()).decode()
-
-
-def decrypt_token(settings: Settings, encrypted: str) -> str | None:
+async def _with_token(deps: Deps, member_id: int, setter: StatusSetter, call: Callable[[str], Awaitable[None]]) -> bool:
+    """`call(token)` with the person's token, renewed first when it is about to expire; when the platform
+    says it expired, renewed and called once more. A token the platform refuses (and can't renew) is
+    forgotten. False when there was no token (any more)."""
     try:
-        return _fernet(settings).decrypt(encrypted.encode()).decode()
-    except (InvalidToken, NoSecretKey):
-        return None  # the key changed: the person connects again
+        token = await tokens.current(deps, tokens.PERSONAL, member_id, _refresh(setter))
+        if token is None:
+            return False
+        try:
+            await call(token)
+        except TokenRevoked as error:
+            renewed = await tokens.current(deps, tokens.PERSONAL, member_id, _refresh(setter), refused=token,
+                                           expired=isinstance(error, TokenExpired))
+            if renewed is None or renewed == token:
+                raise
+            await call(renewed)
+    except (TokenRevoked, tokens.RefreshRefused):
+        await _drop_token(deps, member_id)
+        return False
+    return True
 
 
 async def _token(deps: Deps, member_id: int) -> str | None:
+    """The person's token as stored (is there one that can be decrypted?), without renewing it."""
     async with deps.db.transaction() as conn:
         encrypted = await store.get_token(conn, member_id)
     return None if encrypted is None else decrypt_token(deps.settings, encrypted)
@@ -356,11 +363,17 @@ async def claim_connect_state(deps: Deps, state: str) -> PersonRef | None:
         return (await repo.get_member(conn, member_id)).ref
 
 
-async def save_user_token(deps: Deps, *, person: PersonRef, token: str, scopes: str) -> str:
-    """Store a person's token encrypted; returns the sentence to show them."""
+async def save_user_token(deps: Deps, *, person: PersonRef, token: str, scopes: str,
+                          refresh_token: str | None = None, expires_in: float | None = None) -> str:
+    """Store a person's token encrypted (with token rotation, its refresh token too, and when it
+    expires); returns the sentence to show them."""
     member, t = await _who(deps, person)
+    now = deps.clock.now()
     async with deps.db.transaction() as conn:
-        await store.save_token(conn, member.id, encrypt_token(deps.settings, token), scopes, deps.clock.now())
+        await store.save_token(conn, member.id, encrypt_token(deps.settings, token), scopes, now,
+                               refresh_encrypted=None if refresh_token is None
+                               else encrypt_token(deps.settings, refresh_token),
+                               expires_at=tokens.expires_at(now, expires_in))
     return t.gettext("Connected. From now on focus sessions set your status and pause notifications. "
                      "You can close this page.")
 
@@ -405,14 +418,15 @@ async def begin_job(deps: Deps, job: Job) -> None:
         return
     member, t = await _member_translator(deps, session.member_id)
     setter = _setter(deps, member.ref.workspace.platform)
-    token = await _token(deps, member.id)
-    if setter is None or token is None:
+    if setter is None:
         return
-    try:
-        await setter.set_focus(token, text=views.status_text(t, session.ends_at, member.tz), emoji=views.STATUS_EMOJI,
-                               until=session.ends_at, minutes=math.ceil((session.ends_at - now).total_seconds() / 60))
-    except TokenRevoked:
-        await _drop_token(deps, member.id)
+    text = views.status_text(t, session.ends_at, member.tz)
+    minutes = math.ceil((session.ends_at - now).total_seconds() / 60)
+
+    async def set_focus(token: str) -> None:
+        await setter.set_focus(token, text=text, emoji=views.STATUS_EMOJI, until=session.ends_at, minutes=minutes)
+
+    if not await _with_token(deps, member.id, setter, set_focus):
         return
     async with deps.db.transaction() as conn:
         await store.set_status_set(conn, session.id, True)
@@ -434,12 +448,8 @@ async def end_job(deps: Deps, job: Job) -> None:
     if session.status_set:
         member, _ = await _member_translator(deps, session.member_id)
         setter = _setter(deps, member.ref.workspace.platform)
-        token = await _token(deps, member.id)
-        if setter is not None and token is not None:
-            try:
-                await setter.clear_focus(token)
-            except TokenRevoked:
-                await _drop_token(deps, member.id)
+        if setter is not None:
+            await _with_token(deps, member.id, setter, setter.clear_focus)
         async with deps.db.transaction() as conn:
             await store.set_status_set(conn, session.id, False)
     async with deps.db.transaction() as conn:

@@ -140,6 +140,7 @@ class _Token:
     kind: str  # "bot" or "user"
     user_id: str
     team_id: str  # the workspace the token works in
+    expires_at: float | None = None  # by the fake's clock; None: never (no token rotation)
 
 
 @dataclass(frozen=True)
@@ -280,12 +281,16 @@ class FakeSlackApi:
         marketplace_app: bool = False,
         speedup: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        rotation: bool = False,
+        expires_in: int = 43200,
+        oauth_delay: float = 0.0,
     ):
         self.team_id, self.team_name = team_id, team_name
         self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
         self.client_id, self.client_secret = client_id, client_secret
         self.rate_limits, self.speedup, self.clock = rate_limits, speedup, clock
         self.marketplace_app = marketplace_app
+        self.rotation, self.expires_in, self.oauth_delay = rotation, expires_in, oauth_delay
         self.limits = {m: TIER[t] for m, t in METHOD_TIERS.items()}
         if not marketplace_app:
             self.limits["conversations.history"] = self.limits["conversations.replies"] = TIER[1]
@@ -310,6 +315,8 @@ class FakeSlackApi:
         self._used_triggers: set[str] = set()
         self._modal_stacks: dict[str, list[str]] = {}
         self._oauth_codes: dict[str, dict] = {}
+        self._refresh_tokens: dict[str, tuple[str, str]] = {}  # refresh token -> (the token it renews, scope)
+        self.renewed: list[str] = []  # the tokens grant_type=refresh_token issued, oldest first
         self._faults: dict[str, list[_Fault]] = defaultdict(list)
         self._buckets: dict[str, _Bucket] = {}
         self._last_ts_us = 0
@@ -426,6 +433,14 @@ class FakeSlackApi:
     def add_user_token(self, token: str, user_id: str) -> None:
         self._tokens[token] = _Token("user", user_id, self._users.get(user_id, {}).get("team_id", self.team_id))
 
+    def expire_token(self, token: str) -> None:
+        """From now on Slack answers ``token`` with ``token_expired`` (as at the end of its lifetime)."""
+        self._tokens[token].expires_at = self.clock()
+
+    def refreshes(self) -> list[Call]:
+        """The oauth.v2.access calls that renewed a token (``grant_type=refresh_token``)."""
+        return [c for c in self.calls_to("oauth.v2.access") if c.params.get("grant_type") == "refresh_token"]
+
     def add_install_code(self, code: str, team_id: str, installer_id: str, bot_token: str, scope: str) -> None:
         """A one-time code that oauth.v2.access exchanges for the bot token of an install into
         ``team_id`` ("Add to Slack"), granting the bot scopes the app asked for in ``scope``."""
@@ -516,6 +531,8 @@ class FakeSlackApi:
         token = self._token_from(request, params)
         call = Call(method, params, token, self.clock())
         self.calls.append(call)
+        if method == "oauth.v2.access" and self.oauth_delay:
+            await asyncio.sleep(self.oauth_delay)
         try:
             response = self._answer(method, params, token, request)
         finally:
@@ -588,6 +605,8 @@ class FakeSlackApi:
         auth = self._tokens.get(token)
         if auth is None:
             raise SlackError("invalid_auth")
+        if auth.expires_at is not None and self.clock() >= auth.expires_at:
+            raise SlackError("token_expired")
         if method in USER_TOKEN_ONLY and auth.kind != "user":
             raise SlackError("not_allowed_token_type")
         return auth
@@ -1018,6 +1037,8 @@ class FakeSlackApi:
             return {"ok": False, "error": "invalid_client_id"}
         if client_secret != self.client_secret:
             return {"ok": False, "error": "bad_client_secret"}
+        if p.get("grant_type") == "refresh_token":
+            return self._refresh(p)
         grant = self._oauth_codes.pop(p.get("code"), None)
         if grant is None:
             return {"ok": False, "error": "invalid_code"}
@@ -1027,15 +1048,45 @@ class FakeSlackApi:
             return {"ok": True, "app_id": self.app_id, "access_token": grant["bot_token"], "token_type": "bot",
                     "scope": grant["scope"], "bot_user_id": team.bot_user_id,
                     "authed_user": {"id": grant["user_id"]}, "team": {"id": team.id, "name": team.name},
-                    "enterprise": None, "is_enterprise_install": False}
+                    "enterprise": None, "is_enterprise_install": False,
+                    **self._rotating(grant["bot_token"], grant["scope"])}
         self.add_user_token(grant["token"], grant["user_id"])
         team = self._teams[self._tokens[grant["token"]].team_id]
         return {
             "ok": True,
             "app_id": self.app_id,
             "authed_user": {"id": grant["user_id"], "scope": grant["scope"], "access_token": grant["token"],
-                            "token_type": "user"},
+                            "token_type": "user", **self._rotating(grant["token"], grant["scope"])},
             "team": {"id": team.id, "name": team.name},
             "enterprise": None,
             "is_enterprise_install": False,
         }
+
+    def _rotating(self, token: str, scope: str) -> dict:
+        """With token rotation: ``token`` expires, and the answer carries its refresh token and lifetime."""
+        if not self.rotation:
+            return {}
+        self._tokens[token].expires_at = self.clock() + self.expires_in / self.speedup
+        refresh_token = f"xoxe-1-{self._new_id('R')}"
+        self._refresh_tokens[refresh_token] = (token, scope)
+        return {"refresh_token": refresh_token, "expires_in": self.expires_in}
+
+    def _refresh(self, p: dict) -> dict:
+        """``grant_type=refresh_token``: a new token like the old one; the refresh token is used up."""
+        if not self.rotation:
+            return {"ok": False, "error": "token_rotation_not_enabled"}
+        renewed = self._refresh_tokens.pop(str(p.get("refresh_token")), None)
+        if renewed is None:
+            return {"ok": False, "error": "invalid_refresh_token"}
+        old, scope = self._tokens[renewed[0]], renewed[1]
+        token = f"xoxe.xox{'b' if old.kind == 'bot' else 'p'}-1-{self._new_id('T')}"
+        self._tokens[token] = _Token(old.kind, old.user_id, old.team_id)
+        self.renewed.append(token)
+        team = self._teams[old.team_id]
+        answer = {"ok": True, "app_id": self.app_id, "access_token": token, "token_type": old.kind, "scope": scope,
+                  "team": {"id": team.id, "name": team.name}, "enterprise": None, "is_enterprise_install": False}
+        if old.kind == "bot":
+            answer["bot_user_id"] = team.bot_user_id
+        else:
+            answer["user_id"] = old.user_id
+        return {**answer, **self._rotating(token, scope)}

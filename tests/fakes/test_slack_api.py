@@ -269,6 +269,50 @@ async def test_an_install_code_gives_a_bot_token_that_works_only_in_its_workspac
     await expect_error(one.views_open(trigger_id=slack.new_trigger_id("V1"), view=modal()), "invalid_trigger_id")
 
 
+async def test_with_token_rotation_tokens_expire_and_a_refresh_token_works_once():
+    now = [100.0]
+    async with FakeSlackApi(BOT, rate_limits=False, rotation=True, expires_in=600, clock=lambda: now[0]) as slack:
+        slack.add_user("U1", "ann", "Ann Peeters")
+        oauth = AsyncWebClient(base_url=slack.base_url)
+        creds = dict(client_id=slack.client_id, client_secret=slack.client_secret)
+        slack.add_install_code("install-1", "T1", "U1", "xoxb-expiring", "commands")
+        granted = await oauth.oauth_v2_access(**creds, code="install-1")
+        assert granted["expires_in"] == 600 and granted["refresh_token"].startswith("xoxe-1-")
+        slack.add_oauth_code("user-1", "U1", "xoxp-expiring")
+        user = (await oauth.oauth_v2_access(**creds, code="user-1"))["authed_user"]
+        assert user["expires_in"] == 600 and user["refresh_token"] != granted["refresh_token"]
+
+        now[0] += 300
+        renewed = await oauth.oauth_v2_access(**creds, grant_type="refresh_token", refresh_token=granted["refresh_token"])
+        assert renewed["token_type"] == "bot" and renewed["expires_in"] == 600
+        assert renewed["access_token"] != "xoxb-expiring" and slack.renewed == [renewed["access_token"]]
+        assert [c.ok for c in slack.refreshes()] == [True]
+        await expect_error(oauth.oauth_v2_access(**creds, grant_type="refresh_token",
+                                                 refresh_token=granted["refresh_token"]), "invalid_refresh_token")
+        # The old token keeps working until its own expiry; then only the new one works.
+        assert (await client_for(slack, "xoxb-expiring").auth_test())["user_id"] == "UBOT"
+        now[0] += 300
+        await expect_error(client_for(slack, "xoxb-expiring").auth_test(), "token_expired")
+        assert (await client_for(slack, renewed["access_token"]).auth_test())["user_id"] == "UBOT"
+        slack.expire_token(renewed["access_token"])
+        await expect_error(client_for(slack, renewed["access_token"]).auth_test(), "token_expired")
+        # A person's own token renews the same way, as a user token.
+        mine = await oauth.oauth_v2_access(**creds, grant_type="refresh_token", refresh_token=user["refresh_token"])
+        assert mine["token_type"] == "user" and mine["access_token"].startswith("xoxe.xoxp-")
+        await client_for(slack, mine["access_token"]).users_profile_set(profile={"status_text": "busy"})
+
+
+async def test_without_rotation_tokens_never_expire_and_nothing_renews(slack):
+    slack.add_install_code("install-1", "T1", "U1", "xoxb-forever", "commands")
+    oauth = AsyncWebClient(base_url=slack.base_url)
+    granted = await oauth.oauth_v2_access(client_id=slack.client_id, client_secret=slack.client_secret,
+                                          code="install-1")
+    assert "refresh_token" not in granted and "expires_in" not in granted
+    await expect_error(oauth.oauth_v2_access(client_id=slack.client_id, client_secret=slack.client_secret,
+                                             grant_type="refresh_token", refresh_token="xoxe-1-x"),
+                       "token_rotation_not_enabled")
+
+
 async def test_home_publish_and_wait_for(slack):
     client = client_for(slack)
     asyncio.get_running_loop().call_later(

@@ -18,7 +18,7 @@ from core.llm.offline import OfflineSummariser
 from core.messages.model import Actions, Form, Message, plain_text
 from core.persistence.tables_focus import focus_sessions, user_tokens
 from core.ports import FixedClock
-from core.services import focus, meetings, rounds
+from core.services import focus, meetings, rounds, tokens
 from core.services.deps import Deps
 from tests.fakes.messenger import FakeMessenger
 
@@ -35,6 +35,9 @@ class RecordingSetter:
 
     calls: list = field(default_factory=list)
     revoked: set = field(default_factory=set)
+    expired: set = field(default_factory=set)
+    refreshes: list = field(default_factory=list)
+    refuse_refresh: bool = False
 
     def authorize_url(self, state: str) -> str:
         return f"https://platform.example/authorize?state={state}"
@@ -42,7 +45,15 @@ class RecordingSetter:
     async def set_focus(self, token, *, text, emoji, until, minutes):
         if token in self.revoked:
             raise focus.TokenRevoked()
+        if token in self.expired:
+            raise focus.TokenExpired()
         self.calls.append(("set", token, text, until, minutes))
+
+    async def refresh(self, refresh_token):
+        self.refreshes.append(refresh_token)
+        if self.refuse_refresh:
+            raise tokens.RefreshRefused("invalid_refresh_token")
+        return tokens.Grant(f"xoxp-renewed-{len(self.refreshes)}", f"xoxe-{len(self.refreshes)}", 43200)
 
     async def clear_focus(self, token):
         self.calls.append(("clear", token))
@@ -151,6 +162,27 @@ async def test_a_revoked_token_is_forgotten(world, db):
     world.setter.revoked.add("xoxp-gone")
     await focus.focus_command(world.deps, person=world.ann, text="30")
     await world.worker.run_due()
+    async with db.transaction() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(user_tokens))).scalar_one() == 0
+
+
+async def test_a_token_refused_as_expired_is_renewed_once_and_used(world, db):
+    await focus.save_user_token(world.deps, person=world.ann, token="xoxp-old", scopes="", refresh_token="xoxe-0",
+                                expires_in=43200)
+    world.setter.expired.add("xoxp-old")
+    await focus.focus_command(world.deps, person=world.ann, text="30")
+    await world.worker.run_due()
+    assert world.setter.refreshes == ["xoxe-0"]
+    assert [(c[0], c[1]) for c in world.setter.calls] == [("set", "xoxp-renewed-1")]
+
+
+async def test_a_token_whose_renewal_is_refused_for_good_is_forgotten(world, db):
+    await focus.save_user_token(world.deps, person=world.ann, token="xoxp-old", scopes="", refresh_token="xoxe-0",
+                                expires_in=3600)  # due for renewal
+    world.setter.refuse_refresh = True
+    await focus.focus_command(world.deps, person=world.ann, text="30")
+    await world.worker.run_due()
+    assert world.setter.refreshes == ["xoxe-0"] and world.setter.calls == []
     async with db.transaction() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(user_tokens))).scalar_one() == 0
 

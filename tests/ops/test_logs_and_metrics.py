@@ -9,6 +9,7 @@ with no id or text in any label."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import timedelta
@@ -62,7 +63,7 @@ async def morning(module_database_url, tmp_path_factory):
         async with serving(slack, module_database_url, logs, **settings) as a, \
                 serving(slack, module_database_url, logs, **settings) as b:
             await install(a, "T1", "U1", BOT_TOKEN)
-            slack.fail_next("chat.postMessage", 429, retry_after=1)  # the channel post waits, then goes out
+            slack.fail_next("chat.postMessage", 429, retry_after=1)  # the first post waits, then goes out
             round_id = await share(b, "C1", title=TITLE)
             for user, words in ANSWERS.items():
                 await answer(a if user == "U2" else b, user, round_id, "C1", words)
@@ -78,7 +79,15 @@ async def morning(module_database_url, tmp_path_factory):
                 lambda: [m for m in replies(a, "C1") if "Summary of the round" in texts(m)], timeout=10)
             assert "Written by AI (fake-model)" in texts(thread[0])
             assert llm.calls >= 2
-            scraped = [await _get(server, "/metrics") for server in (a, b)]
+            # The 429 lands on whichever post goes out first, often a DM that nothing above waits for:
+            # scrape once both DMs are done (its retry waits Retry-After, a second).
+            deadline = asyncio.get_running_loop().time() + 10
+            while True:
+                scraped = [await _get(server, "/metrics") for server in (a, b)]
+                dms = value(samples(scraped), "unmeet_jobs_total", kind="round.dm", outcome="done")
+                if dms >= 2 or asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.1)
             yield {"logs": [a.log(), b.log(), closing], "metrics": scraped, "slack": slack}
 
 

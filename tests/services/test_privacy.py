@@ -336,3 +336,12 @@ async def test_the_sweep_runs_once_a_day_as_a_job(database_url):
             jobs.c.kind == privacy.SWEEP_KIND))).all())
     assert statuses["privacy.sweep:2026-12-05"] == "done" and statuses["privacy.sweep:2026-12-06"] == "pending"
     await deps.db.dispose()
+
+
+def test_every_encrypted_column_is_kept_out_of_exports():
+    """Tokens and refresh tokens (token rotation) are stored encrypted; none of them is ever exported."""
+    from core.persistence.privacy import SECRETS
+
+    encrypted = {column for table in metadata.sorted_tables for column in table.columns
+                 if column.name.endswith("_encrypted")}
+    assert len(encrypted) == 4 and encrypted <= set(SECRETS)
