@@ -12,7 +12,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.jobs import queue
 from core.persistence import programmes as store
+from core.services import rounds  # a module import: rounds announces a round shared
 
 ONE_THING = "one_thing"
 DRIVERS_SEAT = "drivers_seat"
@@ -23,5 +25,9 @@ AGREEMENT = "agreement"
 
 async def announce(conn: AsyncConnection, *, workspace_id: int, member_id: int, kind: str, at: datetime,
                    ref: str | int = "") -> None:
-    """Record that the person did `kind` (`ref`: which thing, so announcing the same one again is a no-op)."""
+    """Record that the person did `kind` (`ref`: which thing, so announcing the same one again is a no-op).
+    The Homes that show it (theirs, their programmes' coaches') are published again, for those who opened one."""
     await store.add_completion(conn, workspace_id=workspace_id, member_id=member_id, kind=kind, ref=str(ref), at=at)
+    for viewer in await store.homes_to_refresh(conn, member_id):
+        await queue.enqueue(conn, rounds.HOME_REFRESH, f"home:done:{viewer}", {"member": viewer}, due_at=at, now=at,
+                            workspace_id=workspace_id, rearm=True)
