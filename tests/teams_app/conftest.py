@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -18,6 +18,7 @@ from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.cards import assert_valid_card
 from tests.fakes.processes import clean_env, free_port, run_due
 from tests.fakes.teams_activities import CHANNEL_ID, TEAM_ID, Person, bot_added_to_team, post_activity
+from tests.fakes.bot_connector import DEFAULT_TENANT_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -155,3 +156,31 @@ async def world(database_url, tmp_path):
             yield world
         finally:
             await stop(world)
+
+
+async def share_round_here(database_url: str, connector: FakeBotConnector, *, author: Person = ANN) -> None:
+    """The app installed in the team and a round shared in its General channel, from this process
+    (botbuilder in local mode, no HTTP in; the roster read is the one request to `connector`): what is left
+    are the jobs that post the round and DM everyone, for the `unmeet` processes a test starts next."""
+    from botbuilder.schema import Activity
+
+    from core.bootstrap import build_deps
+    from core.config import Settings
+    from core.domain.refs import PersonRef, WorkspaceRef
+    from core.domain.rounds import ShareInput
+    from core.services import rounds
+    from teams_app import TeamsAdapter
+
+    deps = build_deps(Settings(database_url=database_url))
+    teams = TeamsAdapter(deps)
+    deps.messengers["teams"] = teams.messenger
+    try:
+        install = Activity().deserialize(bot_added_to_team(connector.service_url, added_by=author))
+        await teams.adapter.process_activity("", install, teams.bot.on_turn)
+        result = await rounds.share_insight(deps, author=PersonRef(WorkspaceRef("teams", DEFAULT_TENANT_ID), author.id),
+                                            data=ShareInput(title="Deep work", link="https://example.com/deep-work",
+                                                            questions=("a?", "b?", "c?"), channel_id=TEAM_ID,
+                                                            deadline=date.today() + timedelta(days=7)))
+        assert isinstance(result, rounds.Done), result
+    finally:
+        await deps.close()
