@@ -169,6 +169,7 @@ class FakeBotConnector:
         self.service_url = f"http://127.0.0.1:{port}/"
 
     async def stop(self) -> None:
+        self.release()  # a held request would keep the server from stopping
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
