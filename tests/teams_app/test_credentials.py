@@ -71,26 +71,40 @@ async def test_a_token_near_its_expiry_is_fetched_again(entra):
     assert second != first and len(entra.issued) == 2 and second == f"Bearer {entra.issued[1]}"
 
 
-async def test_a_fetch_past_the_time_limit_fails_the_send_and_serves_the_next_try(entra, monkeypatch):
+async def test_a_fetch_past_the_time_limit_fails_only_signing_and_serves_the_next_try(entra, monkeypatch):
+    """A turn that sends nothing needs no token: the credentials come back, and only a request signed
+    with them fails (PermissionError, an OSError, which the messenger retries)."""
     monkeypatch.setattr(OffLoopCredentialFactory, "TOKEN_SECONDS", 0.3)
     entra.delay = 0.8
     credentials = factory(entra)
-    with pytest.raises(TimeoutError):
-        await credentials.create_credentials(*ARGS)
+    early = await credentials.create_credentials(*ARGS)
+    with pytest.raises(PermissionError, match="within 0.3 s"):
+        bearer(early)
     await asyncio.sleep(0.7)
+    assert bearer(early) == f"Bearer {entra.issued[0]}"  # the fetch carried on
     loop = asyncio.get_running_loop()
     began = loop.time()
     assert bearer(await credentials.create_credentials(*ARGS)) == f"Bearer {entra.issued[0]}"
     assert loop.time() - began < 0.2 and len(entra.requests) == 1
 
 
-async def test_a_refused_secret_is_an_error_and_the_next_send_asks_again(entra):
+async def test_a_refused_secret_fails_signing_and_the_next_send_asks_again(entra):
     entra.client_secret = "another secret"
     credentials = factory(entra)
     for _ in range(2):
         with pytest.raises(PermissionError, match="invalid_client"):
-            await credentials.create_credentials(*ARGS)
+            bearer(await credentials.create_credentials(*ARGS))
     assert len(entra.requests) == 2 and entra.issued == []
+
+
+async def test_a_stale_token_is_used_while_no_new_one_can_be_had(entra):
+    entra.lifetime = 301
+    credentials = factory(entra)
+    first = bearer(await credentials.create_credentials(*ARGS))
+    await asyncio.sleep(1.1)
+    entra.client_secret = "rotated"
+    assert bearer(await credentials.create_credentials(*ARGS)) == first  # refresh failed, still valid
+    assert len(entra.requests) == 2
 
 
 async def test_without_an_app_id_nothing_is_fetched(entra):
