@@ -2,9 +2,10 @@
 
 botbuilder's credentials (`MicrosoftAppCredentials` and kin) get the token from Microsoft Entra with MSAL,
 synchronously, where msrest signs each request (`signed_session` -> `get_access_token`): on the event loop,
-a blocking HTTPS request (the first time also MSAL's discovery of the authority) whenever MSAL's cache has
-no token fresh enough, i.e. the first send and then about hourly. A slow token endpoint would stall the
-whole process: Slack, health checks, every other job.
+blocking HTTPS requests whenever MSAL's cache has no token fresh enough. And its factory makes new
+credentials (so a new MSAL app, with an empty cache and its discovery of the authority) for each connector
+client, i.e. each turn and each proactive send. A slow token endpoint would stall the whole process:
+Slack, health checks, every other job.
 
 `OffLoopCredentialFactory` wraps the configured factory. botbuilder asks it for credentials (a coroutine)
 before each connector client it builds, for every turn and every proactive send; that is where the token
