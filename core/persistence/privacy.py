@@ -187,8 +187,8 @@ async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None
     replaced before it (a current one stays while it is current); stuck logs closed before it, with
     their entries; Driver's Seat runs that ended before it, with their days, shares and feedback; finished
     jobs; token ledgers. And always the housekeeping that would grow forever: event ids older than
-    EVENT_MEMORY, expired OAuth states, records of Teams sends whose job won't run again. Returns the rows deleted per table (cascades not counted).
-    Idempotent: a second run at the same moment deletes nothing."""
+    EVENT_MEMORY, expired OAuth states, records of Teams sends whose job won't run again. Returns the rows
+    deleted per table (cascades not counted). Idempotent: a second run at the same moment deletes nothing."""
     counts: dict[str, int] = {}
 
     async def delete(table: sa.Table, *where) -> None:
