@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Where botbuilder fetches the Bot Framework's token signing keys; empty = Microsoft's public cloud.
     # Tests point it at a loopback key server, so checking tokens is proven without the internet.
     microsoft_openid_metadata_url: str = ""
+    # Where the bot gets its own tokens for calling Teams, in place of https://login.microsoftonline.com/;
+    # empty = Microsoft's public cloud. Tests point it at a loopback token server.
+    microsoft_login_url: str = ""
     teams_allowed_tenants: str = ""  # comma-separated tenant ids; empty = any
     teams_local_mode: bool = False  # anonymous bot (Agents Playground) on a non-loopback host
     teams_admins: str = ""  # comma-separated Entra object ids (or 29: ids) who may change tenant-wide settings

@@ -21,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from aiohttp import web
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import (CloudAdapter, ConfigurationBotFrameworkAuthentication,
+                                            ConfigurationServiceClientCredentialFactory)
 from botbuilder.schema import Activity
 from botframework.connector.auth import ChannelValidation
 
@@ -30,6 +31,7 @@ from core.config import Settings
 from core.services.deps import Deps
 from teams_app import agreements, digest, drivers_seat, focus, llm, meetings, one_thing, programmes, rounds, stuck
 from teams_app.bot import Dispatch, UnmeetBot
+from teams_app.credentials import OffLoopCredentialFactory
 from teams_app.messenger import TeamsMessenger
 
 log = logging.getLogger("unmeet.teams")
@@ -71,8 +73,8 @@ class _Authentication(ConfigurationBotFrameworkAuthentication):
     CHECK_SECONDS = 5  # well within the 15 s the channel waits for the bot's answer
     CHECK_THREADS = 4
 
-    def __init__(self, configuration):
-        super().__init__(configuration)
+    def __init__(self, configuration, **options):
+        super().__init__(configuration, **options)
         self._checks = ThreadPoolExecutor(self.CHECK_THREADS, thread_name_prefix="teams-token-check")
 
     async def authenticate_request(self, activity, auth_header):
@@ -103,7 +105,11 @@ class TeamsAdapter:
         # botbuilder's own hook for the signing keys' address (its BotFrameworkAdapter sets it from settings
         # too); the public-cloud checks stay as they are, only where the keys come from changes.
         ChannelValidation.open_id_metadata_endpoint = self.settings.microsoft_openid_metadata_url or None
-        self.adapter = CloudAdapter(_Authentication(_BotConfig(self.settings)))
+        config = _BotConfig(self.settings)
+        # The bot's own token (for every send) is fetched off the event loop too: teams_app/credentials.py.
+        credentials = OffLoopCredentialFactory(ConfigurationServiceClientCredentialFactory(config),
+                                               login_url=self.settings.microsoft_login_url)
+        self.adapter = CloudAdapter(_Authentication(config, credentials_factory=credentials))
         self.messenger = TeamsMessenger(deps, self.adapter, self.settings.microsoft_app_id)
         self.dispatch = Dispatch()
         for register in FEATURES:

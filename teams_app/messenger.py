@@ -10,8 +10,14 @@
 - 412/429/502/503/504 and network failures are retried a few times here (honouring
   `Retry-After`, with jitter), then handed to the job worker as `RetryLater`. Other 4xx answers
   can't succeed by retrying: `Permanent`.
-- `find_sent` returns None: Teams has no cheap way to look up a message by our key, so after a
-  crash mid-send a message may arrive twice (core asks only for recovered jobs).
+- Sends under a job's key (core's outbox) are recorded in `teams_sends`: begun (committed before the
+  request goes out), then the activity id Teams answered with. A send Teams refused is forgotten. The
+  Bot Connector can't say whether a message arrived (it reads no conversation's history), so a row
+  without an activity id means the worker died (or was stopped) mid-send and nobody knows. Then a DM
+  counts as sent, at most once: `send_dm` and `find_sent` return its chat with an empty id and send
+  nothing. A channel post is sent again, at least once: its id is what replies and updates go to (a
+  round's answers, its summary), so one that may be missing is worse than a repeat. A send that ended
+  is never repeated under its key (for the job's generation: a re-armed job sends anew).
 - `permalink` builds Teams' deep link to a channel message from stored facts (no request): the
   channel, the message and its thread's root, the tenant, and the team's Microsoft 365 group id,
   which Teams sends with the app's install in the team. Without that id there is no link.
@@ -39,7 +45,7 @@ from core.jobs.worker import Permanent
 from core.messages.model import Message
 from core.persistence import repository as repo
 from core.persistence import teams as store
-from core.ports import Person, RetryLater, Unreachable
+from core.ports import MessengerError, Person, RetryLater, Unreachable
 from core.services.deps import Deps
 from teams_app.pacing import Pacer
 from teams_app.render import CARD_CONTENT_TYPE, message_card
@@ -141,6 +147,41 @@ class TeamsMessenger:
 
         return await self._call(tenant, reference.conversation.id, lambda: self._in(reference, send))
 
+    async def _send_once(self, workspace: WorkspaceRef, key: str | None, reference: ConversationReference,
+                         activity: Activity) -> str:
+        """`_send` under a job's key: recorded as begun before the request goes out, and its activity id
+        after. A refusal from Teams (or a request Teams never got) forgets it; anything else (the process
+        dying, a shutdown cancelling the send) leaves the outcome unknown."""
+        if key is None:
+            return await self._send(workspace.id, reference, activity)
+        async with self.deps.db.transaction() as conn:
+            await store.begin_send(conn, workspace, key, reference.conversation.id, now=self.deps.clock.now())
+        try:
+            activity_id = await self._send(workspace.id, reference, activity)
+        except (ErrorResponseException, MessengerError):
+            async with self.deps.db.transaction() as conn:
+                await store.not_sent(conn, key)
+            raise
+        async with self.deps.db.transaction() as conn:
+            await store.sent(conn, key, activity_id, now=self.deps.clock.now())
+        return activity_id
+
+    async def _earlier(self, key: str | None) -> store.Send | None:
+        if key is None:
+            return None
+        async with self.deps.db.transaction() as conn:
+            return await store.find_send(conn, key)
+
+    @staticmethod
+    def _dm_sent(key: str, earlier: store.Send) -> Posted:
+        if earlier.activity_id is None:
+            log.warning("a DM under %s was being sent when its worker stopped; not sending it again", key)
+        return Posted(earlier.conversation_id, earlier.activity_id or "")
+
+    @staticmethod
+    def _posted(channel: ChannelRef, thread: str | None, activity_id: str) -> Posted:
+        return Posted(channel.id, f"{thread}/{activity_id}" if thread else activity_id)
+
     @staticmethod
     def _failed(error: ErrorResponseException) -> Permanent:
         status, code, _ = error_details(error)
@@ -221,16 +262,19 @@ class TeamsMessenger:
 
     async def post(self, channel: ChannelRef, message: Message, *, thread: str | None = None,
                    key: str | None = None) -> Posted:
-        return await self.post_card(channel, message_card(message), summary=message.fallback, thread=thread)
+        earlier = await self._earlier(key)
+        if earlier is not None and earlier.activity_id:
+            return self._posted(channel, thread, earlier.activity_id)
+        return await self.post_card(channel, message_card(message), summary=message.fallback, thread=thread, key=key)
 
     async def post_card(self, channel: ChannelRef, card: dict, *, summary: str = "",
-                        thread: str | None = None) -> Posted:
+                        thread: str | None = None, key: str | None = None) -> Posted:
         reference = await self._channel_reference(channel, thread)
         try:
-            activity_id = await self._send(channel.workspace.id, reference, card_activity(card, summary))
+            activity_id = await self._send_once(channel.workspace, key, reference, card_activity(card, summary))
         except ErrorResponseException as error:
             raise self._failed(error) from error
-        return Posted(channel.id, f"{thread}/{activity_id}" if thread else activity_id)
+        return self._posted(channel, thread, activity_id)
 
     async def update(self, posted: Posted, message: Message, *, workspace: WorkspaceRef) -> None:
         await self.update_card(posted, message_card(message), summary=message.fallback)
@@ -255,16 +299,20 @@ class TeamsMessenger:
             raise self._failed(error) from error
 
     async def send_dm(self, person: PersonRef, message: Message, *, key: str | None = None) -> Posted:
-        return await self.send_card(person, message_card(message), summary=message.fallback)
+        earlier = await self._earlier(key)
+        if earlier is not None:
+            return self._dm_sent(key, earlier)
+        return await self.send_card(person, message_card(message), summary=message.fallback, key=key)
 
-    async def send_card(self, person: PersonRef, card: dict, *, summary: str = "") -> Posted:
+    async def send_card(self, person: PersonRef, card: dict, *, summary: str = "", key: str | None = None) -> Posted:
         """A card in the person's 1:1 chat with the bot: the stored chat, else a new one."""
         stored = await self._stored(person.workspace, store.PERSON, person.id)
         activity = card_activity(card, summary)
         if stored is not None:
             reference = ConversationReference().deserialize(stored.reference)
             try:
-                return Posted(reference.conversation.id, await self._send(person.workspace.id, reference, activity))
+                return Posted(reference.conversation.id,
+                              await self._send_once(person.workspace, key, reference, activity))
             except ErrorResponseException as error:
                 status, code, _ = error_details(error)
                 if status == 403 and code == "MessageWritesBlocked":
@@ -272,9 +320,9 @@ class TeamsMessenger:
                 if status != 404:
                     raise self._failed(error) from error
                 # The stored chat is gone (e.g. the app was reinstalled): open a new one below.
-        return await self._create_and_send(person, activity)
+        return await self._create_and_send(person, activity, key)
 
-    async def _create_and_send(self, person: PersonRef, activity: Activity) -> Posted:
+    async def _create_and_send(self, person: PersonRef, activity: Activity, key: str | None) -> Posted:
         async with self.deps.db.transaction() as conn:
             stored = await store.anchor_reference(conn, person.workspace)
         if stored is None:
@@ -305,7 +353,7 @@ class TeamsMessenger:
             await store.save_reference(conn, person.workspace, store.PERSON, person.id, serialise(reference),
                                        now=self.deps.clock.now())
         try:
-            return Posted(reference.conversation.id, await self._send(person.workspace.id, reference, activity))
+            return Posted(reference.conversation.id, await self._send_once(person.workspace, key, reference, activity))
         except ErrorResponseException as error:
             status, code, _ = error_details(error)
             if status == 403 and code == "MessageWritesBlocked":
@@ -313,7 +361,14 @@ class TeamsMessenger:
             raise self._failed(error) from error
 
     async def find_sent(self, where: ChannelRef | PersonRef, key: str, *, thread: str | None = None) -> Posted | None:
-        return None
+        """From `teams_sends` (see the module's docstring): a DM that was being sent counts as sent; a
+        channel post only once Teams answered with its id."""
+        earlier = await self._earlier(key)
+        if earlier is None:
+            return None
+        if isinstance(where, PersonRef):
+            return self._dm_sent(key, earlier)
+        return self._posted(where, thread, earlier.activity_id) if earlier.activity_id else None
 
     async def permalink(self, posted: Posted, *, workspace: WorkspaceRef) -> str | None:
         """https://teams.microsoft.com/l/message/{channel}/{message}?tenantId=…&groupId=…&parentMessageId=…

@@ -6,6 +6,7 @@ here. Outside those foreign keys a person appears in three places, handled by na
 their platform id (who installed the app in a Slack workspace), Teams conversation references (their
 1:1 chat, and the install reference that names who added the app to a team) and job payloads
 (`{"member": …}`, `{"answer": …}`, `{"round": …}`, `{"session": …}`, `{"block": …}`, `{"run": …}`).
+What was sent to them on Teams under a job's key (`teams_sends`) goes with those jobs and their chat.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.refs import PersonRef, WorkspaceRef
-from core.jobs.queue import CANCELLED, DEAD, DONE
+from core.jobs.queue import CANCELLED, DEAD, DONE, PENDING
 from core.persistence.tables import (answers, jobs, members, metadata, rounds, seen_events, summaries,
                                      workspaces)
 from core.persistence.tables_drivers_seat import seat_runs
@@ -27,7 +28,7 @@ from core.persistence.tables_llm import llm_usage
 from core.persistence.tables_one_thing import one_things
 from core.persistence.tables_programmes import completions, programme_sessions, programmes
 from core.persistence.tables_stuck import stuck_logs
-from core.persistence.tables_teams import teams_conversations
+from core.persistence.tables_teams import teams_conversations, teams_sends
 from core.persistence.teams import CARD_PREFIX, INSTALL, PERSON
 
 # What a job's payload may name, and the table whose ids it holds.
@@ -109,7 +110,18 @@ async def person_rows(conn: AsyncConnection, person: PersonRef) -> Rows:
         found[column.table.name] = await _rows(conn, column.table, column.table.c.workspace_id == workspace_id,
                                                column == person.id)
     found[teams_conversations.name] = await _references(conn, workspace_id, person.id)
+    found[teams_sends.name] = await _sends(conn, workspace_id, found)
     return found
+
+
+async def _sends(conn: AsyncConnection, workspace_id: int, found: Rows) -> list[dict]:
+    """Teams sends under their jobs' keys, or into their 1:1 chat."""
+    keys = {row["key"] for row in found.get(jobs.name, ())}
+    chats = {row["conversation_id"] for row in found.get(teams_conversations.name, ()) if row["kind"] == PERSON}
+    if not keys and not chats:
+        return []
+    return await _rows(conn, teams_sends, teams_sends.c.workspace_id == workspace_id,
+                       sa.or_(teams_sends.c.key.in_(keys), teams_sends.c.conversation_id.in_(chats)))
 
 
 async def answers_to(conn: AsyncConnection, round_ids: set[int]) -> set[int]:
@@ -131,6 +143,12 @@ async def delete_rows(conn: AsyncConnection, person: PersonRef, found: Rows, *,
     doomed = [row["id"] for row in await _jobs_naming(conn, workspace_id, ids)] if any(ids.values()) else []
     references = [row["id"] for row in found.get(teams_conversations.name, ())]
     counts = {jobs.name: len(doomed), teams_conversations.name: len(references)}
+    sends = {row["key"] for row in found.get(teams_sends.name, ())}
+    if doomed:
+        sends |= set((await conn.execute(sa.select(jobs.c.key).where(jobs.c.id.in_(doomed)))).scalars())
+    if sends:
+        counts[teams_sends.name] = (await conn.execute(sa.delete(teams_sends).where(
+            teams_sends.c.workspace_id == workspace_id, teams_sends.c.key.in_(sends)))).rowcount
     if doomed:
         await conn.execute(sa.delete(jobs).where(jobs.c.id.in_(doomed)))
     if references:
@@ -170,9 +188,10 @@ async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None
     answers, recipients and summaries; focus sessions, planned blocks and meeting checks; One Things
     replaced before it (a current one stays while it is current); stuck logs closed before it, with
     their entries; Driver's Seat runs that ended before it, with their days, shares and feedback; programmes
-    whose last session was before it, with their cohort; completions; finished jobs; token ledgers. And always the housekeeping that would grow forever: event ids older than
-    EVENT_MEMORY, expired OAuth states. Returns the rows deleted per table (cascades not counted).
-    Idempotent: a second run at the same moment deletes nothing."""
+    whose last session was before it, with their cohort; completions; finished jobs; token ledgers. And
+    always the housekeeping that would grow forever: event ids older than EVENT_MEMORY, expired OAuth
+    states, records of Teams sends whose job won't run again. Returns the rows deleted per table
+    (cascades not counted). Idempotent: a second run at the same moment deletes nothing."""
     counts: dict[str, int] = {}
 
     async def delete(table: sa.Table, *where) -> None:
@@ -182,6 +201,8 @@ async def sweep(conn: AsyncConnection, *, now: datetime, cutoff: datetime | None
     card = seen_events.c.event_id.startswith(CARD_PREFIX)  # a Teams card can be clicked days later
     await delete(seen_events, seen_events.c.seen_at < now - EVENT_MEMORY, ~card)
     await delete(oauth_states, oauth_states.c.expires_at < now)
+    # A Teams send's record only matters while its job may run again.
+    await delete(teams_sends, ~sa.exists().where(jobs.c.key == teams_sends.c.key, jobs.c.status == PENDING))
     if cutoff is None:
         return counts
     await delete(seen_events, seen_events.c.seen_at < cutoff)

@@ -31,3 +31,20 @@ teams_conversations = sa.Table(
                         name="uq_teams_conversations_workspace_id_kind_external_id"),
     sa.Index("ix_teams_conversations_conversation_id", "conversation_id"),
 )
+
+# A message sent under a job's key (core's outbox), so that a job run again after its worker died mid-send
+# can tell: no row, not sent; an activity id, sent; a row without one, the send began and nobody heard
+# back, so it may have arrived (the Bot Connector can't be asked: it reads no conversation's history).
+# One row per key, for the job's current generation (a re-armed job sends again); the row goes with its
+# job (privacy sweep, erasure).
+teams_sends = sa.Table(
+    "teams_sends",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),  # jobs.key
+    sa.Column("generation", sa.Integer, nullable=False, server_default="0"),  # jobs.generation at the send
+    sa.Column("workspace_id", sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("conversation_id", sa.String(255), nullable=False),  # where it went: a:… (a DM), 19:…
+    sa.Column("activity_id", sa.String(255)),  # Teams' id of the message, once Teams answered
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+)

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.domain.refs import PersonRef, WorkspaceRef
 from core.persistence import repository as repo
 from core.persistence.db import upsert
-from core.persistence.tables import members, workspaces
-from core.persistence.tables_teams import teams_conversations
+from core.persistence.tables import jobs, members, workspaces
+from core.persistence.tables_teams import teams_conversations, teams_sends
 
 PERSON, CHANNEL, TEAM = "person", "channel", "team"
 # The reference of the activity that added the app to a team: its `user` is who installed it there.
@@ -122,3 +122,42 @@ async def remember_person(conn: AsyncConnection, person: PersonRef, *, now: date
 async def first_submit(conn: AsyncConnection, nonce: str, now: datetime) -> bool:
     """True the first time a card (identified by the nonce it was rendered with) is submitted."""
     return await repo.first_sighting(conn, f"{CARD_PREFIX}{nonce}"[:128], now)
+
+
+# --- sends under a job's key (see tables_teams.teams_sends) ----------------------------------------------
+@dataclass(frozen=True)
+class Send:
+    conversation_id: str
+    activity_id: str | None  # None: the send began and nobody heard how it ended
+
+
+def _generation(key: str):
+    """The generation of the job with this key now (0 without such a job)."""
+    return sa.func.coalesce(sa.select(jobs.c.generation).where(jobs.c.key == key).scalar_subquery(), 0)
+
+
+async def begin_send(conn: AsyncConnection, workspace: WorkspaceRef, key: str, conversation_id: str, *,
+                     now: datetime) -> None:
+    """About to send under `key` into `conversation_id`: committed before the request goes out."""
+    workspace_id = await repo.ensure_workspace(conn, workspace, now=now)
+    values = {"generation": _generation(key), "workspace_id": workspace_id, "conversation_id": conversation_id,
+              "activity_id": None, "started_at": now, "sent_at": None}
+    statement = upsert(conn, teams_sends).values(key=key, **values)
+    await conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_=values))
+
+
+async def sent(conn: AsyncConnection, key: str, activity_id: str, *, now: datetime) -> None:
+    await conn.execute(sa.update(teams_sends).where(teams_sends.c.key == key)
+                       .values(activity_id=activity_id, sent_at=now))
+
+
+async def not_sent(conn: AsyncConnection, key: str) -> None:
+    """Teams refused the send (or never got it): as if it had not begun."""
+    await conn.execute(sa.delete(teams_sends).where(teams_sends.c.key == key))
+
+
+async def find_send(conn: AsyncConnection, key: str) -> Send | None:
+    """The send under `key` by its job's current generation, if one began."""
+    row = (await conn.execute(sa.select(teams_sends.c.conversation_id, teams_sends.c.activity_id).where(
+        teams_sends.c.key == key, teams_sends.c.generation == _generation(key)))).one_or_none()
+    return None if row is None else Send(row.conversation_id, row.activity_id)

@@ -5,7 +5,8 @@ proactive message, update and roster lookup to that URL. Pointing `serviceUrl` a
 lets tests run the real botbuilder stack over real HTTP and see exactly what the bot sent,
 with the Teams rules that bite in production: per-thread and per-tenant rate limits (429 with
 `Retry-After`), blocked users (403 `MessageWritesBlocked`), transient 412/502/503/504 answers,
-and rosters that only come in pages.
+and rosters that only come in pages. `hold` keeps the answer to a request that took effect (a message
+that arrived) from the bot, as when the bot dies mid-send.
 
     async with FakeBotConnector() as bc:
         bc.add_team("19:team@thread.tacv2", members=[{"name": "Ann"}], channels=[...])
@@ -129,6 +130,9 @@ class FakeBotConnector:
             collections.deque
         )
         self._hits: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+        self._holds: list[tuple[str, Callable[[RecordedRequest], bool]]] = []
+        self._released = asyncio.Event()
+        self.held: list[RecordedRequest] = []
         self._ids = itertools.count(1_700_000_000_001)
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -165,6 +169,7 @@ class FakeBotConnector:
         self.service_url = f"http://127.0.0.1:{port}/"
 
     async def stop(self) -> None:
+        self.release()  # a held request would keep the server from stopping
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -231,6 +236,20 @@ class FakeBotConnector:
             retry_after = 1.0 / self.speedup
         self._next_failures[path_kind].append(_Failure(status, code, times, retry_after))
 
+    def hold(self, path_kind: str, where: Callable[[RecordedRequest], bool] = lambda request: True) -> None:
+        """Requests of `path_kind` (those `where` picks) take effect — a sent message is stored, it
+        arrived — and then their answer waits until `release()`: the bot hasn't heard back. `held` lists
+        them as they arrive."""
+        if path_kind not in PATH_KINDS:
+            raise ValueError(f"unknown path kind {path_kind!r}; use one of {PATH_KINDS}")
+        self._released.clear()
+        self._holds.append((path_kind, where))
+
+    def release(self) -> None:
+        """Answer the held requests (to whoever still listens) and hold no more."""
+        self._holds.clear()
+        self._released.set()
+
     # -- inspection --------------------------------------------------------------------------
 
     def activities(self, conversation_id: str) -> list[dict]:
@@ -291,6 +310,10 @@ class FakeBotConnector:
             response = exc
         recorded.status = response.status
         self._changed.set()
+        if response.status < 300 and any(kind == k and where(recorded) for k, where in self._holds):
+            self.held.append(recorded)
+            self._changed.set()
+            await self._released.wait()
         return response
 
     @staticmethod

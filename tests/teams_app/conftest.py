@@ -1,20 +1,21 @@
 """The real `unmeet serve` in a subprocess, with the loopback fake Bot Connector as the activities'
 `serviceUrl`: what botbuilder sends back (replies, proactive messages, updates, roster reads) lands
-there over real HTTP."""
+there over real HTTP. `teams_here` runs the adapter in the test's own process instead."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from core.persistence.db import Database
-from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.bot_connector import DEFAULT_TENANT_ID, FakeBotConnector
 from tests.fakes.cards import assert_valid_card
 from tests.fakes.processes import clean_env, free_port, run_due
 from tests.fakes.teams_activities import CHANNEL_ID, TEAM_ID, Person, bot_added_to_team, post_activity
@@ -155,3 +156,40 @@ async def world(database_url, tmp_path):
             yield world
         finally:
             await stop(world)
+
+
+@asynccontextmanager
+async def teams_here(database_url: str, connector: FakeBotConnector, *, installed_by: Person = ANN):
+    """Core and the Teams adapter in this process (botbuilder in local mode, no HTTP in), the app installed
+    in the team: yields (deps, the TeamsAdapter)."""
+    from botbuilder.schema import Activity
+
+    from core.bootstrap import build_deps
+    from core.config import Settings
+    from teams_app import TeamsAdapter
+
+    deps = build_deps(Settings(database_url=database_url))
+    teams = TeamsAdapter(deps)
+    deps.messengers["teams"] = teams.messenger
+    try:
+        install = Activity().deserialize(bot_added_to_team(connector.service_url, added_by=installed_by))
+        await teams.adapter.process_activity("", install, teams.bot.on_turn)
+        yield deps, teams
+    finally:
+        await deps.close()
+
+
+async def share_round_here(database_url: str, connector: FakeBotConnector, *, author: Person = ANN) -> None:
+    """A round shared in the team's General channel from this process (`teams_here`; the roster read is
+    the one request to `connector`): what is left are the jobs that post the round and DM everyone, for
+    the `unmeet` processes a test starts next."""
+    from core.domain.refs import PersonRef, WorkspaceRef
+    from core.domain.rounds import ShareInput
+    from core.services import rounds
+
+    async with teams_here(database_url, connector, installed_by=author) as (deps, _):
+        result = await rounds.share_insight(deps, author=PersonRef(WorkspaceRef("teams", DEFAULT_TENANT_ID), author.id),
+                                            data=ShareInput(title="Deep work", link="https://example.com/deep-work",
+                                                            questions=("a?", "b?", "c?"), channel_id=TEAM_ID,
+                                                            deadline=date.today() + timedelta(days=7)))
+        assert isinstance(result, rounds.Done), result

@@ -1,6 +1,8 @@
 """Teams requests' tokens with production settings (shared/reliability.md 10), through the real `unmeet
 serve`: an app id set, and the signing keys served from a loopback stand-in for login.botframework.com
-(`MICROSOFT_OPENID_METADATA_URL`), so botbuilder's public-cloud checks run as they do in production."""
+(`MICROSOFT_OPENID_METADATA_URL`), so botbuilder's public-cloud checks run as they do in production. The
+bot's own token, for what it sends, comes from a loopback stand-in for Microsoft Entra
+(`MICROSOFT_LOGIN_URL`)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from core.persistence.tables import members, workspaces
 from core.persistence.tables_teams import teams_conversations
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.bot_framework_keys import OTHER_CHANNEL_KID, FakeBotFrameworkKeys, new_key
+from tests.fakes.entra_tokens import FakeEntraTokens
 from tests.fakes.processes import free_port
-from tests.fakes.teams_activities import TEAM_ID, bot_added_to_team, post_activity
-from tests.teams_app.conftest import ANN, start, stop
+from tests.fakes.teams_activities import TEAM_ID, bot_added_to_team, personal_conversation_id, post_activity
+from tests.teams_app.conftest import ANN, BOB, CEM, share_round_here, start, stop
 
 APP_ID = "1b4f6c2e-8d3a-4f5b-9c7e-2a1d0e3f4b5c"
 OTHER_APP_ID = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
@@ -144,4 +147,40 @@ async def test_a_key_server_down_at_start_gets_503s_until_it_is_back(database_ur
             assert (await _stored(world))["teams_conversations"] == 3
         finally:
             await keys.stop()
+            await stop(world)
+
+
+async def test_while_the_bots_own_token_is_fetched_the_server_keeps_answering(database_url, tmp_path):
+    """botbuilder gets the bot's token for its sends from Microsoft Entra with MSAL, a blocking call, where
+    each request is signed; a slow token endpoint must hold up only the sends waiting for the token, not the
+    rest of `unmeet serve`. The round's post, roster read and DMs run in its worker (proactive sends) and
+    all wait for the one token, fetched once. The bound of 1 s as above."""
+    async with (FakeBotConnector(speedup=20) as bc, FakeBotFrameworkKeys() as keys,
+                FakeEntraTokens(client_id=APP_ID, client_secret="not-a-real-secret", delay=1.5) as entra):
+        bc.add_team(TEAM_ID, members=[p.member() for p in (ANN, BOB, CEM)])
+        await share_round_here(database_url, bc)  # the round's jobs wait for `unmeet serve`'s worker
+        bc.requests.clear()
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        world = await start(bc, database_url, tmp_path, MICROSOFT_APP_ID=APP_ID,
+                            MICROSOFT_APP_PASSWORD="not-a-real-secret", MICROSOFT_OPENID_METADATA_URL=keys.openid_url,
+                            MICROSOFT_LOGIN_URL=entra.login_url, REQUESTS_CA_BUNDLE=entra.ca_file)
+        try:
+            def delivered():
+                return all(bc.activities(personal_conversation_id(p)) for p in (BOB, CEM))
+
+            waits = []
+            async with aiohttp.ClientSession() as session:
+                while not delivered():
+                    assert loop.time() - began < 30, (bc.requests, world.log())
+                    asked = loop.time()
+                    async with session.get(f"{world.url}/healthz") as response:
+                        assert response.status == 200
+                    waits.append(loop.time() - asked)
+                    await asyncio.sleep(0.05)
+            assert loop.time() - began >= 1.5  # the sends did wait for the slow token
+            assert len(waits) >= 10 and max(waits) < 1, waits
+            [token] = entra.issued  # one fetch for every send (the post, the roster, each chat and DM)
+            assert len(bc.requests) >= 5 and {r.authorization for r in bc.requests} == {f"Bearer {token}"}
+        finally:
             await stop(world)
