@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from contextlib import closing
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import aiohttp
@@ -67,6 +69,27 @@ async def seed_round(slack: FakeSlackApi, database_url: str, env: dict[str, str]
     return 1
 
 
+def due_jobs(database: Path) -> int:
+    """Jobs in unmeet's outbox that are due and not done yet (the thread replies of stored answers…)."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(" ")  # as the table stores it: naive UTC
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as conn:
+        return conn.execute("SELECT count(*) FROM jobs WHERE status = 'pending' AND due_at <= ?", (now,)).fetchone()[0]
+
+
+async def settle(pid: int, database: Path | None = None, timeout: float = 60) -> None:
+    """Wait until a process finished what the last batch made it do after the acknowledgements (platform
+    calls, stored answers, jobs): its CPU stopped (under 2 clock ticks in 0.2 s) and, for unmeet, no job
+    is due. Both processes get this wait, so neither batch is measured against the other's leftovers."""
+    deadline = time.perf_counter() + timeout
+    last = cpu_seconds(pid)
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0.2)
+        used, last = cpu_seconds(pid) - last, cpu_seconds(pid)
+        if used < 0.015 and (database is None or await asyncio.to_thread(due_jobs, database) == 0):
+            return
+    print(f"warning: process {pid} still busy after {timeout:.0f} s", file=sys.stderr)
+
+
 async def answer_form(session: aiohttp.ClientSession, url: str, slack: FakeSlackApi, round_id: int) -> dict:
     """The answer form unmeet opens for the Answer button (its blocks and metadata), as Slack holds it."""
     body, headers = slack_requests.block_action("round.answer", str(round_id), user_id="U000", channel_id="C1",
@@ -108,7 +131,8 @@ async def batch(session: aiohttp.ClientSession, url: str, slack: FakeSlackApi, k
 
 async def main(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="unmeet-bench-"))
-    database_url = f"sqlite:///{work / 'bench.db'}"
+    database = work / "bench.db"
+    database_url = f"sqlite:///{database}"
     await asyncio.to_thread(upgrade, database_url)
     async with FakeSlackApi(rate_limits=False) as slack:
         slack.add_user("ULEAD", "lea", "Lea", tz="Europe/Brussels")
@@ -127,6 +151,7 @@ async def main(args: argparse.Namespace) -> None:
         try:
             targets = {"unmeet": (f"http://127.0.0.1:{ours_port}", ours),
                        "bare_bolt": (f"http://127.0.0.1:{base_port}", base)}
+            outbox = {"unmeet": database, "bare_bolt": None}  # the bare app has no jobs
             for url, process in targets.values():
                 await wait_healthy(f"{url}/healthz", process, work / "serve.log")
             round_id = await seed_round(slack, database_url, child_env(DATABASE_URL=database_url, **common),
@@ -140,16 +165,17 @@ async def main(args: argparse.Namespace) -> None:
             requests = 0
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
                 form = await answer_form(session, targets["unmeet"][0], slack, round_id)
-                for name, (url, _p) in targets.items():  # warm-up, not measured
+                for name, (url, process) in targets.items():  # warm-up, not measured
                     for kind in KINDS:
                         await batch(session, url, slack, kind, 50, args.concurrency, round_id, form)
+                        await settle(process.pid, outbox[name])
                 for _ in range(args.batches):
                     for name, (url, process) in targets.items():
                         for kind in KINDS:
                             before, client_before = cpu_seconds(process.pid), cpu_seconds()
                             latencies = await batch(session, url, slack, kind, args.requests, args.concurrency,
                                                     round_id, form)
-                            await asyncio.sleep(0.5)  # let work after the ack (platform calls, jobs) finish here
+                            await settle(process.pid, outbox[name])  # its CPU counts what the batch caused
                             cpu[name] += cpu_seconds(process.pid) - before
                             client_cpu += cpu_seconds() - client_before
                             requests += args.requests
