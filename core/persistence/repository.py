@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.refs import ChannelRef, PersonRef, Posted, WorkspaceRef
@@ -310,14 +312,21 @@ async def recipient_problems(conn: AsyncConnection, round_id: int) -> list[str]:
 
 
 # --- answers -----------------------------------------------------------------------------------------
+@functools.cache
+def _save_answer(dialect: str):
+    """The answer's upsert, built once per dialect (the values are parameters)."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(answers)
+    return insert.on_conflict_do_update(
+        index_elements=["round_id", "member_id"],
+        set_={"texts": insert.excluded.texts, "updated_at": insert.excluded.updated_at,
+              "version": answers.c.version + 1}).returning(answers.c.id)
+
+
 async def save_answer(conn: AsyncConnection, round_id: int, member_id: int, texts: list[str], now: datetime) -> int:
     """Insert or replace a person's answers to a round; returns the answer id."""
-    statement = upsert(conn, answers).values(round_id=round_id, member_id=member_id, texts=texts, version=1,
-                                             created_at=now, updated_at=now)
-    statement = statement.on_conflict_do_update(
-        index_elements=["round_id", "member_id"],
-        set_={"texts": texts, "updated_at": now, "version": answers.c.version + 1})
-    return (await conn.execute(statement.returning(answers.c.id))).scalar_one()
+    return (await conn.execute(_save_answer(conn.dialect.name), {
+        "round_id": round_id, "member_id": member_id, "texts": texts, "version": 1, "created_at": now,
+        "updated_at": now})).scalar_one()
 
 
 def _answer_query():
