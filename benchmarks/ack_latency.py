@@ -1,14 +1,18 @@
 """Acknowledgement latency of `/share-insight`, the Answer button and the answer form's submission at
 50 concurrent signed requests, against `unmeet serve` (its worker in the same process, as by default)
 and a bare Bolt app that acks and makes the same platform call, alternating batches (A B A B …).
-The same signed bodies reach both; the submission carries three answers, so unmeet stores them
-before it acks (the baseline stores nothing) and its worker threads them after.
+The same signed bodies reach both; the submission carries three answers, which unmeet checks,
+acknowledges, then stores (the baseline stores nothing), and its worker threads them after. Between
+batches each process is left to finish what the batch made it do (`settle`: its CPU at rest and, for
+unmeet, no job due), so no batch is measured against the other process's leftovers, and each batch's
+CPU is counted whole.
 
     python benchmarks/ack_latency.py [--batches 6] [--requests 200] [--concurrency 50]
 
 Ends with: ack_latency: p50_ms=… p99_ms=… baseline_p50_ms=… baseline_p99_ms=… ratio=…
 and one such line per kind (p50 over all requests; p99 = the median of the batches' p99s, so one
-disturbed batch doesn't decide; ratio = our p99 / the baseline's p99; target ≤ 1.15 for each kind). Also prints the CPU each
+disturbed batch doesn't decide; ratio = our p99 / the baseline's p99; target ≤ 1.15 for each kind; each
+batch's p99 is printed too). Also prints the CPU each
 request cost in the server, the baseline and this process (load client + fake Slack), so a reader can
 tell where the time went on a machine whose cores they all share.
 """
