@@ -216,14 +216,30 @@ async def _answerable(deps: Deps, conn: AsyncConnection, person: MemberRow, roun
 
 
 async def answer_form(deps: Deps, *, person: PersonRef, round_id: int) -> Form | Notice:
-    member = await known_person(deps, person)
-    t = await person_translator(deps, member)
+    """The answer form with the person's previous answers. A person we know is read in the same
+    transaction as the round (the Answer button's work runs between other people's acknowledgements)."""
     async with deps.db.transaction() as conn:
-        round_ = await _answerable(deps, conn, member, round_id, t)
-        if isinstance(round_, Notice):
-            return round_
-        previous = await repo.find_answer(conn, round_id, member.id)
+        member = await repo.find_member(conn, person)
+        if member is not None and member.name:
+            t = await person_translator(deps, member)
+            found = await _answerable_with_previous(deps, conn, member, round_id, t)
+    if member is None or not member.name:
+        member = await known_person(deps, person)
+        t = await person_translator(deps, member)
+        async with deps.db.transaction() as conn:
+            found = await _answerable_with_previous(deps, conn, member, round_id, t)
+    if isinstance(found, Notice):
+        return found
+    round_, previous = found
     return views.answer_form(t, round_, previous.texts if previous else ())
+
+
+async def _answerable_with_previous(deps: Deps, conn: AsyncConnection, member: MemberRow, round_id: int,
+                                    t: Translator) -> tuple[RoundRow, AnswerRow | None] | Notice:
+    round_ = await _answerable(deps, conn, member, round_id, t)
+    if isinstance(round_, Notice):
+        return round_
+    return round_, await repo.find_answer(conn, round_id, member.id)
 
 
 async def record_answer(deps: Deps, *, person: PersonRef, round_id: int, texts: tuple[str, ...]) -> Invalid | Done:
