@@ -65,6 +65,6 @@ def build_worker(deps: Deps, **kwargs) -> Worker:
     options = dict(lease=settings.job_lease_seconds, max_attempts=settings.job_max_attempts,
                    concurrency=settings.job_concurrency, poll=settings.job_poll_seconds)
     options.update(kwargs)
-    worker = Worker(deps.db, job_handlers(deps), deps.clock, **options)
+    worker = Worker(deps.db, job_handlers(deps), deps.clock, foreground=deps.foreground, **options)
     deps.wake_worker = worker.wake
     return worker

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import nullcontext
 
 from aiohttp import web
 
@@ -38,7 +39,8 @@ ENDPOINTS = {"/slack/events": "slack_events", "/api/messages": "teams_messages",
 @web.middleware
 async def observe(request: web.Request, handler) -> web.StreamResponse:
     """A platform request: an id for every log line it causes (also after the ack), then its count, how
-    long it took to answer, by the kind its handler found (`metrics.request_kind`, set in this task), and one log line."""
+    long it took to answer, by the kind its handler found (`metrics.request_kind`, set in this task), and one log line.
+    While it is answered, it counts as in flight (core/foreground.py: the worker lets it go first)."""
     endpoint = ENDPOINTS.get(request.path)
     if endpoint is None:
         return await handler(request)
@@ -46,8 +48,10 @@ async def observe(request: web.Request, handler) -> web.StreamResponse:
     metrics.request_kind.set(None)
     started = time.perf_counter()
     status = 500
+    deps = request.app.get(DEPS)
     try:
-        response = await handler(request)
+        with deps.foreground.request() if deps is not None else nullcontext():
+            response = await handler(request)
         status = response.status
         return response
     except web.HTTPException as error:

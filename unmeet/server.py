@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import ipaddress
 import logging
 import signal
@@ -116,6 +117,15 @@ async def work(deps: Deps, worker: Worker, stop: asyncio.Event) -> None:
         raise
 
 
+def settle_heap() -> None:
+    """Once everything is imported and built: what exists now lives as long as the process, so the
+    garbage collector stops scanning it (`gc.freeze`). Otherwise each full collection walked the
+    whole heap of libraries, about 55 ms with the event loop stopped, and the requests in flight
+    waited for it."""
+    gc.collect()
+    gc.freeze()
+
+
 def _on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -136,6 +146,7 @@ async def serve(settings: Settings, *, worker: bool = True, ready: asyncio.Event
     _on_signals(stop)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    settle_heap()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     log.info("unmeet is listening on http://%s:%s", settings.host, settings.port)

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.persistence.db import upsert
 from core.persistence.tables import jobs, workspaces
 
 PENDING, DONE, DEAD, CANCELLED = "pending", "done", "dead", "cancelled"
@@ -52,14 +51,7 @@ async def enqueue(
     edited answer whose thread reply must be updated."""
     row = dict(kind=kind, key=key, payload=payload, workspace_id=workspace_id, status=PENDING, due_at=due_at,
                attempts=0, generation=0, created_at=now)
-    if not rearm:
-        await conn.execute(_insert_new(conn.dialect.name), row)
-        return
-    await conn.execute(upsert(conn, jobs).values(**row).on_conflict_do_update(
-        index_elements=[jobs.c.key],
-        set_={"status": PENDING, "due_at": due_at, "payload": payload, "attempts": 0,
-              "generation": jobs.c.generation + 1, "last_error": None},
-    ))
+    await conn.execute((_rearm if rearm else _insert_new)(conn.dialect.name), row)
 
 
 @functools.cache
@@ -68,6 +60,17 @@ def _insert_new(dialect: str):
     dialect (every job queues its follow-ups with it, and building it cost about as much as running it)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(jobs).on_conflict_do_nothing(index_elements=[jobs.c.key])
+
+
+@functools.cache
+def _rearm(dialect: str):
+    """INSERT of a job row, or its row queued again (pending, a new generation): built once per dialect,
+    like `_insert_new` (every stored answer rearms its thread reply)."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(jobs)
+    return insert.on_conflict_do_update(
+        index_elements=[jobs.c.key],
+        set_={"status": PENDING, "due_at": insert.excluded.due_at, "payload": insert.excluded.payload, "attempts": 0,
+              "generation": jobs.c.generation + 1, "last_error": None})
 
 
 async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, dict]], *, due_at: datetime,

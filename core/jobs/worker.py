@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from core import logs, metrics
+from core.foreground import Foreground
 from core.jobs import queue
 from core.jobs.queue import Job
 from core.persistence.db import Database
@@ -41,7 +42,7 @@ class Permanent(Exception):
 class Worker:
     def __init__(self, db: Database, handlers: dict[str, Handler], clock: Clock, *, lease: float = 30.0,
                  max_attempts: int = 8, concurrency: int = 16, poll: float = 1.0, name: str | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, foreground: Foreground | None = None):
         self.db = db
         self.handlers = handlers
         self.clock = clock
@@ -51,6 +52,7 @@ class Worker:
         self._refill = max(1, concurrency // 4)  # during a backlog, claim when this many slots are free
         self.poll = poll
         self.sleep = sleep
+        self.foreground = foreground  # this process's requests, which go first (core/foreground.py)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._running: dict[int, asyncio.Task] = {}
         self._held: dict[int, Job] = {}  # the jobs behind `_running`, to release them at shutdown
@@ -68,6 +70,8 @@ class Worker:
 
     async def _run(self, job: Job) -> None:
         handler = self.handlers[job.kind]
+        if self.foreground is not None:
+            await self.foreground.quiet()
         logs.job_id.set(f"{job.kind}#{job.id}")  # this task's log lines (each job runs in a task of its own)
         started = time.perf_counter()
         if job.due_at is not None:
@@ -139,6 +143,8 @@ class Worker:
                 claimed: list[Job] = []
                 if free > 0:
                     try:
+                        if self.foreground is not None:
+                            await self.foreground.quiet()
                         claimed = await self._claim(free, self.clock.now())
                     except Exception:  # noqa: BLE001 - the database may be briefly away; keep polling
                         log.exception("could not claim jobs")

@@ -206,13 +206,19 @@ async def set_agreement_members(conn: AsyncConnection, agreement_id: int, member
 
 
 # --- the rules the app obeys ----------------------------------------------------------------------------
+# Built once, with parameters: /share-insight reads them for every form it opens.
+_PUBLISHED = sa.select(agreements.c.id, agreements.c.version).where(
+    agreements.c.channel_id == sa.bindparam("channel_id"), agreements.c.version > 0)
+_CHANNEL_ID = sa.select(channels.c.id).where(channels.c.workspace_id == sa.bindparam("workspace_id"),
+                                             channels.c.external_id == sa.bindparam("external_id"))
+
+
 async def rules_for_channel(conn: AsyncConnection, channel_id: int | None) -> TeamRules:
     """The typed rules of the channel's published agreement (none: the defaults). The one place
     schedulers read team rules from: nudges, round deadlines, the meeting check, /focus."""
     if channel_id is None:
         return TeamRules()
-    agreement = (await conn.execute(sa.select(agreements.c.id, agreements.c.version).where(
-        agreements.c.channel_id == channel_id, agreements.c.version > 0))).first()
+    agreement = (await conn.execute(_PUBLISHED, {"channel_id": channel_id})).first()
     if agreement is None:
         return TeamRules()
     content = await published_content(conn, agreement.id, agreement.version)
@@ -220,8 +226,8 @@ async def rules_for_channel(conn: AsyncConnection, channel_id: int | None) -> Te
 
 
 async def rules_for_external_channel(conn: AsyncConnection, workspace_id: int, external_id: str) -> TeamRules:
-    channel_id = (await conn.execute(sa.select(channels.c.id).where(
-        channels.c.workspace_id == workspace_id, channels.c.external_id == external_id))).scalar_one_or_none()
+    channel_id = (await conn.execute(_CHANNEL_ID, {"workspace_id": workspace_id,
+                                                   "external_id": external_id})).scalar_one_or_none()
     return await rules_for_channel(conn, channel_id)
 
 

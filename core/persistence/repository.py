@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.refs import ChannelRef, PersonRef, Posted, WorkspaceRef
@@ -181,12 +183,16 @@ async def get_member(conn: AsyncConnection, member_id: int) -> MemberRow:
     return _member(row, WorkspaceRef(row.platform, row.ws_external))
 
 
+_MEMBER_BY_REF = (sa.select(*_member_cols, workspaces.c.locale.label("ws_locale"))  # built once, like _MEMBER_BY_ID
+                  .join(workspaces, workspaces.c.id == members.c.workspace_id)
+                  .where(workspaces.c.platform == sa.bindparam("platform"),
+                         workspaces.c.external_id == sa.bindparam("workspace"),
+                         members.c.external_id == sa.bindparam("person")))
+
+
 async def find_member(conn: AsyncConnection, person: PersonRef) -> MemberRow | None:
-    row = (await conn.execute(
-        sa.select(*_member_cols, workspaces.c.locale.label("ws_locale"))
-        .join(workspaces, workspaces.c.id == members.c.workspace_id)
-        .where(workspaces.c.platform == person.workspace.platform, workspaces.c.external_id == person.workspace.id,
-               members.c.external_id == person.id))).one_or_none()
+    row = (await conn.execute(_MEMBER_BY_REF, {"platform": person.workspace.platform, "workspace": person.workspace.id,
+                                               "person": person.id})).one_or_none()
     return None if row is None else _member(row, person.workspace)
 
 
@@ -269,9 +275,12 @@ async def add_recipients(conn: AsyncConnection, round_id: int, member_ids: list[
                            [{"round_id": round_id, "member_id": m} for m in member_ids])
 
 
+_IS_RECIPIENT = sa.select(sa.literal(1)).where(recipients.c.round_id == sa.bindparam("round_id"),
+                                                recipients.c.member_id == sa.bindparam("member_id"))
+
+
 async def is_recipient(conn: AsyncConnection, round_id: int, member_id: int) -> bool:
-    return (await conn.execute(sa.select(sa.literal(1)).where(
-        recipients.c.round_id == round_id, recipients.c.member_id == member_id))).first() is not None
+    return (await conn.execute(_IS_RECIPIENT, {"round_id": round_id, "member_id": member_id})).first() is not None
 
 
 async def get_recipient(conn: AsyncConnection, round_id: int, member_id: int):
@@ -303,14 +312,21 @@ async def recipient_problems(conn: AsyncConnection, round_id: int) -> list[str]:
 
 
 # --- answers -----------------------------------------------------------------------------------------
+@functools.cache
+def _save_answer(dialect: str):
+    """The answer's upsert, built once per dialect (the values are parameters)."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(answers)
+    return insert.on_conflict_do_update(
+        index_elements=["round_id", "member_id"],
+        set_={"texts": insert.excluded.texts, "updated_at": insert.excluded.updated_at,
+              "version": answers.c.version + 1}).returning(answers.c.id)
+
+
 async def save_answer(conn: AsyncConnection, round_id: int, member_id: int, texts: list[str], now: datetime) -> int:
     """Insert or replace a person's answers to a round; returns the answer id."""
-    statement = upsert(conn, answers).values(round_id=round_id, member_id=member_id, texts=texts, version=1,
-                                             created_at=now, updated_at=now)
-    statement = statement.on_conflict_do_update(
-        index_elements=["round_id", "member_id"],
-        set_={"texts": texts, "updated_at": now, "version": answers.c.version + 1})
-    return (await conn.execute(statement.returning(answers.c.id))).scalar_one()
+    return (await conn.execute(_save_answer(conn.dialect.name), {
+        "round_id": round_id, "member_id": member_id, "texts": texts, "version": 1, "created_at": now,
+        "updated_at": now})).scalar_one()
 
 
 def _answer_query():
@@ -329,14 +345,19 @@ def _answer(row) -> AnswerRow:
     return AnswerRow(row.id, row.round_id, member, tuple(row.texts), row.version, row.updated_at, reply)
 
 
+# Built once: the Answer button reads the previous answer, and each thread reply's job its answer.
+_ANSWER_BY_ID = _answer_query().where(answers.c.id == sa.bindparam("answer_id"))
+_ANSWER_OF = _answer_query().where(answers.c.round_id == sa.bindparam("round_id"),
+                                   answers.c.member_id == sa.bindparam("member_id"))
+
+
 async def get_answer(conn: AsyncConnection, answer_id: int) -> AnswerRow | None:
-    row = (await conn.execute(_answer_query().where(answers.c.id == answer_id))).one_or_none()
+    row = (await conn.execute(_ANSWER_BY_ID, {"answer_id": answer_id})).one_or_none()
     return None if row is None else _answer(row)
 
 
 async def find_answer(conn: AsyncConnection, round_id: int, member_id: int) -> AnswerRow | None:
-    row = (await conn.execute(_answer_query().where(
-        answers.c.round_id == round_id, answers.c.member_id == member_id))).one_or_none()
+    row = (await conn.execute(_ANSWER_OF, {"round_id": round_id, "member_id": member_id})).one_or_none()
     return None if row is None else _answer(row)
 
 

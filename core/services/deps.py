@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from core.config import Settings
+from core.foreground import Foreground
 from core.persistence.db import Database
 from core.ports import Clock, Messenger, Summariser
 
@@ -22,6 +23,7 @@ class Deps:
     # WorkspaceRef -> time.monotonic() when a request last showed it installed (core.services.events)
     present_workspaces: dict = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # adapters' HTTP sessions, for `close`
+    foreground: Foreground = field(default_factory=Foreground)  # requests in flight: background lets them go first
 
     async def close(self) -> None:
         """At shutdown: release what the adapters hold open, then the database."""

@@ -8,6 +8,7 @@ The functions called by adapters (`share_form`, `share_insight`, `confirm_share`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -215,14 +216,30 @@ async def _answerable(deps: Deps, conn: AsyncConnection, person: MemberRow, roun
 
 
 async def answer_form(deps: Deps, *, person: PersonRef, round_id: int) -> Form | Notice:
-    member = await known_person(deps, person)
-    t = await person_translator(deps, member)
+    """The answer form with the person's previous answers. A person we know is read in the same
+    transaction as the round (the Answer button's work runs between other people's acknowledgements)."""
     async with deps.db.transaction() as conn:
-        round_ = await _answerable(deps, conn, member, round_id, t)
-        if isinstance(round_, Notice):
-            return round_
-        previous = await repo.find_answer(conn, round_id, member.id)
+        member = await repo.find_member(conn, person)
+        if member is not None and member.name:
+            t = await person_translator(deps, member)
+            found = await _answerable_with_previous(deps, conn, member, round_id, t)
+    if member is None or not member.name:
+        member = await known_person(deps, person)
+        t = await person_translator(deps, member)
+        async with deps.db.transaction() as conn:
+            found = await _answerable_with_previous(deps, conn, member, round_id, t)
+    if isinstance(found, Notice):
+        return found
+    round_, previous = found
     return views.answer_form(t, round_, previous.texts if previous else ())
+
+
+async def _answerable_with_previous(deps: Deps, conn: AsyncConnection, member: MemberRow, round_id: int,
+                                    t: Translator) -> tuple[RoundRow, AnswerRow | None] | Notice:
+    round_ = await _answerable(deps, conn, member, round_id, t)
+    if isinstance(round_, Notice):
+        return round_
+    return round_, await repo.find_answer(conn, round_id, member.id)
 
 
 async def record_answer(deps: Deps, *, person: PersonRef, round_id: int, texts: tuple[str, ...]) -> Invalid | Done:
@@ -249,6 +266,39 @@ async def record_answer(deps: Deps, *, person: PersonRef, round_id: int, texts: 
              ShareMode.AUTHOR_ONLY: t.gettext("Thank you! The author sees your answers; everyone sees them when "
                                               "the round closes.")}
     return Done(views.notice(where[round_.share_mode]))
+
+
+def answers_complete(texts: tuple[str, ...]) -> bool:
+    """Whether the form's answers pass its checks (then `store_answer` can run after the acknowledgement)."""
+    return not rules.validate_answers(texts)
+
+
+STORE_ATTEMPTS = 3
+STORE_RETRY_SECONDS = 0.5
+
+
+async def store_answer(deps: Deps, *, person: PersonRef, round_id: int, texts: tuple[str, ...]) -> Done | None:
+    """`record_answer` for complete answers after the person's form was closed: once the requests in
+    flight were answered, tried a few times; answers the database still can't take are sent to the
+    person in a DM, so nothing they typed is lost (then None)."""
+    await deps.foreground.quiet()
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            result = await record_answer(deps, person=person, round_id=round_id, texts=texts)
+            return result if isinstance(result, Done) else Done()
+        except Exception:  # noqa: BLE001 - the database being away is what the attempts are for
+            log.warning("answers to round %s not stored (attempt %d of %d)", round_id, attempt, STORE_ATTEMPTS,
+                        exc_info=attempt == STORE_ATTEMPTS)
+            if attempt < STORE_ATTEMPTS:
+                await asyncio.sleep(STORE_RETRY_SECONDS * attempt)
+    t = translator(None, None, deps.settings.unmeet_default_locale)
+    with contextlib.suppress(Exception):  # the database may be what fails
+        t = await person_translator(deps, await known_person(deps, person, refresh=False))
+    try:
+        await deps.messenger(person.workspace.platform).send_dm(person, views.answers_not_stored(t, texts))
+    except Exception:  # noqa: BLE001 - nothing more to try; the log says what was lost
+        log.exception("answers to round %s neither stored nor sent back to %s", round_id, person.id)
+    return None
 
 
 # --- jobs -------------------------------------------------------------------------------------------
