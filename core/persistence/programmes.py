@@ -157,13 +157,13 @@ async def add_participants(conn: AsyncConnection, programme_id: int, member_ids:
             {"programme_id": programme_id, "member_id": m, "joined_at": now} for m in member_ids])
 
 
-async def homes_to_refresh(conn: AsyncConnection, member_id: int) -> list[int]:
-    """The person and the coaches of the programmes they are in: those of them who opened their Home."""
+async def coach_homes(conn: AsyncConnection, member_id: int) -> list[int]:
+    """The coaches of the programmes the person is in who opened their Home."""
     coaches = sa.select(programmes.c.coach_id).join(
         programme_participants, programme_participants.c.programme_id == programmes.c.id).where(
         programme_participants.c.member_id == member_id, programme_participants.c.removed_at.is_(None))
     return list((await conn.execute(sa.select(members.c.id).where(
-        sa.or_(members.c.id == member_id, members.c.id.in_(coaches)), members.c.home_opened_at.is_not(None))
+        members.c.id.in_(coaches), members.c.home_opened_at.is_not(None))
         .order_by(members.c.id))).scalars())
 
 

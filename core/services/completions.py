@@ -26,8 +26,9 @@ AGREEMENT = "agreement"
 async def announce(conn: AsyncConnection, *, workspace_id: int, member_id: int, kind: str, at: datetime,
                    ref: str | int = "") -> None:
     """Record that the person did `kind` (`ref`: which thing, so announcing the same one again is a no-op).
-    The Homes that show it (theirs, their programmes' coaches') are published again, for those who opened one."""
+    Their programmes' coaches' Homes are published again (for those who opened one); the person's own Home
+    is the feature's to refresh."""
     await store.add_completion(conn, workspace_id=workspace_id, member_id=member_id, kind=kind, ref=str(ref), at=at)
-    for viewer in await store.homes_to_refresh(conn, member_id):
+    for viewer in await store.coach_homes(conn, member_id):
         await queue.enqueue(conn, rounds.HOME_REFRESH, f"home:done:{viewer}", {"member": viewer}, due_at=at, now=at,
                             workspace_id=workspace_id, rearm=True)
