@@ -1,5 +1,5 @@
 """Requests first: how many platform requests this process is answering right now, so that work which
-can wait (the job worker, answers stored after their acknowledgement) lets them go first.
+can wait (the job worker) lets them go first.
 
 Slack wants its acknowledgement within 3 seconds, and everything in a process shares one event loop:
 at 50 requests at once, the worker's claims and jobs and the writes after each acknowledgement ran

@@ -2,8 +2,8 @@
 
 Each listener translates the payload, calls one service in `core.services.rounds` and renders what
 comes back. Commands and buttons are acknowledged first; a view submission is acknowledged with the
-service's outcome (errors, the next view, or closing the modal). Answers are checked, acknowledged,
-then stored (`rounds.store_answer`: retried, and sent back to the person if they can't be stored).
+service's outcome (errors, the next view, or closing the modal). Answers are stored before the
+modal closes: a process killed after an acknowledgement must not lose what the person typed.
 """
 
 from __future__ import annotations
@@ -206,15 +206,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         values = render.form_values(view)
         texts = tuple(submitted_text(values, f"a{i}") for i in (1, 2, 3))
-        if rounds.answers_complete(texts):
-            # Closed first, stored after (core.services.rounds.store_answer): storing before the
-            # acknowledgement made 50 answers at once queue for the database's turns.
-            await ack(response_action="clear")
-            result = await rounds.store_answer(deps, person=person, round_id=wanted, texts=texts)
-            if result is not None and result.notice is not None:
-                await show_notice(client, person, channel, result.notice)
-            return
-        try:  # the form again, with what is missing
+        try:
             result = await rounds.record_answer(deps, person=person, round_id=wanted, texts=texts)
         except Exception:  # noqa: BLE001 - the person keeps their answers and gets a sentence
             await _ack_failure(ack, deps, person, "a1")

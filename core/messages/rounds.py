@@ -181,14 +181,6 @@ def answer_reply(t: Translator, round_: RoundRow, author_name: str | None, texts
     return Message(tuple(blocks), fallback=who)
 
 
-def answers_not_stored(t: Translator, texts: tuple[str, ...]) -> Message:
-    """A person's answers sent back to them because they could not be stored."""
-    sentence = t.gettext("Sorry, your answers could not be saved, so here they are: press Answer again and "
-                         "paste them in.")
-    return Message((Section(rich(sentence)), *(Section(rich(text)) for text in texts if text.strip())),
-                   fallback=sentence)
-
-
 def summary_message(t: Translator, summary: SummaryResult, *, anonymous: bool) -> Message:
     _ = t.gettext
     blocks: list = [Header(_("Summary of the round"))]

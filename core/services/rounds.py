@@ -8,7 +8,6 @@ The functions called by adapters (`share_form`, `share_insight`, `confirm_share`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -266,39 +265,6 @@ async def record_answer(deps: Deps, *, person: PersonRef, round_id: int, texts: 
              ShareMode.AUTHOR_ONLY: t.gettext("Thank you! The author sees your answers; everyone sees them when "
                                               "the round closes.")}
     return Done(views.notice(where[round_.share_mode]))
-
-
-def answers_complete(texts: tuple[str, ...]) -> bool:
-    """Whether the form's answers pass its checks (then `store_answer` can run after the acknowledgement)."""
-    return not rules.validate_answers(texts)
-
-
-STORE_ATTEMPTS = 3
-STORE_RETRY_SECONDS = 0.5
-
-
-async def store_answer(deps: Deps, *, person: PersonRef, round_id: int, texts: tuple[str, ...]) -> Done | None:
-    """`record_answer` for complete answers after the person's form was closed: once the requests in
-    flight were answered, tried a few times; answers the database still can't take are sent to the
-    person in a DM, so nothing they typed is lost (then None)."""
-    await deps.foreground.quiet()
-    for attempt in range(1, STORE_ATTEMPTS + 1):
-        try:
-            result = await record_answer(deps, person=person, round_id=round_id, texts=texts)
-            return result if isinstance(result, Done) else Done()
-        except Exception:  # noqa: BLE001 - the database being away is what the attempts are for
-            log.warning("answers to round %s not stored (attempt %d of %d)", round_id, attempt, STORE_ATTEMPTS,
-                        exc_info=attempt == STORE_ATTEMPTS)
-            if attempt < STORE_ATTEMPTS:
-                await asyncio.sleep(STORE_RETRY_SECONDS * attempt)
-    t = translator(None, None, deps.settings.unmeet_default_locale)
-    with contextlib.suppress(Exception):  # the database may be what fails
-        t = await person_translator(deps, await known_person(deps, person, refresh=False))
-    try:
-        await deps.messenger(person.workspace.platform).send_dm(person, views.answers_not_stored(t, texts))
-    except Exception:  # noqa: BLE001 - nothing more to try; the log says what was lost
-        log.exception("answers to round %s neither stored nor sent back to %s", round_id, person.id)
-    return None
 
 
 # --- jobs -------------------------------------------------------------------------------------------

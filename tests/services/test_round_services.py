@@ -202,31 +202,6 @@ async def test_a_home_refresh_for_someone_erased_meanwhile_just_ends(world):
         assert (await conn.execute(sa.select(jobs.c.status, jobs.c.attempts))).all() == [("done", 1)]
 
 
-async def test_answers_stored_after_the_ack_come_back_in_a_dm_when_the_database_fails(world, monkeypatch):
-    deps, messenger, worker, _clock, (lead, ann, _bob) = world
-    await rounds.share_insight(deps, author=lead, data=share_input())
-    await worker.run_due()
-    round_id = int([s for s in messenger.sent if s.conversation == "C1"][0].message.blocks[-1].buttons[0].value)
-    stored = await rounds.store_answer(deps, person=ann, round_id=round_id, texts=("one", "two", "three"))
-    assert isinstance(stored, rounds.Done) and "Thank you" in plain_text(stored.notice.text)
-
-    attempts = []
-
-    async def failing(*_args, **_kwargs):
-        attempts.append(1)
-        raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
-
-    monkeypatch.setattr(rounds, "record_answer", failing)
-    monkeypatch.setattr(rounds, "STORE_RETRY_SECONDS", 0)
-    before = len(messenger.sent)
-    assert await rounds.store_answer(deps, person=ann, round_id=round_id, texts=("uno", "dos", "tres")) is None
-    assert len(attempts) == rounds.STORE_ATTEMPTS
-    [dm] = messenger.sent[before:]
-    assert dm.conversation == "DUANN"
-    words = " ".join(plain_text(b.text) for b in dm.message.blocks)
-    assert "could not be saved" in words and all(w in words for w in ("uno", "dos", "tres"))
-
-
 async def test_the_worker_lets_requests_in_flight_go_first(world):
     import asyncio
 
