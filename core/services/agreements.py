@@ -37,6 +37,7 @@ from core.services import rounds, stuck
 from core.services.deps import Deps
 from core.services import completions
 from core.services.nudges import hold_nudge
+from core.services.outcomes import Done, Invalid
 from core.services.rounds import errors_text, known_person, person_translator
 
 log = logging.getLogger("unmeet.agreements")
@@ -97,16 +98,6 @@ async def add_rules(deps: Deps, *, workspace: WorkspaceRef, channel: str, by: Pe
 
 E_NOT_LEAD = N_("Only the lead of this team's agreement or a channel admin can change it.")
 E_NO_CHANNEL = N_("Use this in the team's channel.")
-
-
-@dataclass(frozen=True)
-class Invalid:
-    form: Form
-
-
-@dataclass(frozen=True)
-class Done:
-    message: Message
 
 
 # --- the command ------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
@@ -45,6 +44,7 @@ from core.services import llm
 from core.services.deps import Deps
 from core.services import completions
 from core.services.nudges import hold_nudge
+from core.services.outcomes import Done, Invalid
 from core.services.rounds import HOME_REFRESH, errors_text, known_person, person_translator
 
 log = logging.getLogger("unmeet.drivers_seat")
@@ -62,18 +62,6 @@ S_BOT = N_("That is a bot, not a person. Share your run with your coach.")
 S_NOT_SHARED = N_("This Driver's Seat run is no longer shared with you, so there is nothing to give feedback on.")
 S_DRAFT_FAILED = N_("No draft this time (AI drafting is off or didn't answer). Write your own feedback here.")
 S_WHO = N_("I don't know who that is. Mention one person, for example `/drivers-seat share @coach`.")
-
-
-@dataclass(frozen=True)
-class Invalid:
-    """The form again, with what the person typed and a sentence per wrong field."""
-
-    form: Form
-
-
-@dataclass(frozen=True)
-class Done:
-    message: Message
 
 
 def _key(kind: str, run_id: int, day: date | None = None) -> str:

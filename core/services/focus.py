@@ -17,7 +17,6 @@ import logging
 import math
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -39,6 +38,7 @@ from core.persistence.focus import SessionRow
 from core.persistence.repository import MemberRow
 from core.services.deps import Deps
 from core.services import completions, tokens
+from core.services.outcomes import Done, Invalid
 from core.services.tokens import NoSecretKey, decrypt_token, encrypt_token  # noqa: F401 - their home was here
 from core.services.nudges import NUDGE_KINDS
 from core.services.rounds import errors_text, known_person, person_translator
@@ -72,16 +72,6 @@ class TokenRevoked(Exception):
 
 class TokenExpired(TokenRevoked):
     """The platform says the token expired: renewed once when it has a refresh token, else forgotten."""
-
-
-@dataclass(frozen=True)
-class Invalid:
-    form: Form
-
-
-@dataclass(frozen=True)
-class Done:
-    message: Message
 
 
 # --- tokens at rest (encrypted, renewed when the platform rotates them: core.services.tokens) ------------

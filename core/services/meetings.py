@@ -21,12 +21,8 @@ from core.messages.model import Form, Message
 from core.persistence import focus as store
 from core.services import llm, rounds
 from core.services.deps import Deps
+from core.services.outcomes import Invalid
 from core.services.rounds import errors_text, known_person, person_translator
-
-
-@dataclass(frozen=True)
-class Invalid:
-    form: Form
 
 
 @dataclass(frozen=True)

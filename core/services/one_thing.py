@@ -14,7 +14,6 @@ the person's working hours again (their zone may have changed).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,6 +35,7 @@ from core.ports import Unreachable
 from core.services.deps import Deps
 from core.services import completions
 from core.services.nudges import hold_nudge
+from core.services.outcomes import Done, Invalid
 from core.services.rounds import HOME_REFRESH, errors_text, known_person, person_translator
 
 log = logging.getLogger("unmeet.one_thing")
@@ -45,18 +45,6 @@ CHECK_KIND = "onething.check"
 S_GONE = N_("That One Thing is no longer stored, so there is nothing to answer. Record a new one any time.")
 S_REPLACED = N_("You have recorded a newer One Thing since, so this check is about one you replaced. Nothing was "
               "saved; in a week I'll ask about the new one.")
-
-
-@dataclass(frozen=True)
-class Invalid:
-    """The form again, with what the person typed and a sentence per wrong field."""
-
-    form: Form
-
-
-@dataclass(frozen=True)
-class Done:
-    message: Message
 
 
 def check_key(one_thing_id: int) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -48,6 +47,7 @@ from core.services import llm
 from core.services.deps import Deps
 from core.services.drivers_seat import name_scrubber, week_entries
 from core.services.nudges import hold_nudge
+from core.services.outcomes import Done, Invalid
 from core.services.rounds import errors_text, known_person, person_translator
 
 log = logging.getLogger("unmeet.programmes")
@@ -65,16 +65,6 @@ S_REMOVE_COACH_ONLY = N_("Only the programme's coach can take someone out of its
 S_NOT_IN_COHORT = N_("{name} is not in the cohort of a programme you coach.")
 S_REMOVED = N_("{name} is no longer in “{programme}”: no more assignments or reminders. What they did in the app "
                "stays theirs.")
-
-
-@dataclass(frozen=True)
-class Invalid:
-    form: Form
-
-
-@dataclass(frozen=True)
-class Done:
-    message: Message
 
 
 async def _who(deps: Deps, person: PersonRef) -> tuple[MemberRow, Translator]:
@@ -231,6 +221,15 @@ async def _overview(conn: AsyncConnection, programme: ProgrammeRow, now: datetim
                           tuple((p.name or p.external_id, tuple(cells[p.member_id])) for p in people), waiting)
 
 
+async def _mine(conn: AsyncConnection, programme: ProgrammeRow, member: MemberRow, t: Translator,
+                now: datetime) -> Message:
+    """A participant's own assignments in one programme, and nothing of anybody else's."""
+    sessions, assignments, cells = await _cells(conn, programme, [member.id], now)
+    items = [(a.title_in(t.language), cell.state, sessions[a.due_before - 1])
+             for a, cell in zip(assignments, cells[member.id])]
+    return views.mine(t, programme.name, items, member.tz)
+
+
 async def status(deps: Deps, *, person: PersonRef) -> Message:
     """The coach: each programme they run (newest first, three at most). A participant: their own
     assignments, and nothing of anybody else's."""
@@ -244,12 +243,7 @@ async def status(deps: Deps, *, person: PersonRef) -> Message:
         joined = await store.joined_by(conn, member.id)
         if not joined:
             return views.text(t.gettext(S_NONE))
-        messages = []
-        for programme in joined[:3]:
-            sessions, assignments, cells = await _cells(conn, programme, [member.id], now)
-            items = [(a.title_in(t.language), cell.state, sessions[a.due_before - 1])
-                     for a, cell in zip(assignments, cells[member.id])]
-            messages.append(views.mine(t, programme.name, items, member.tz))
+        messages = [await _mine(conn, programme, member, t, now) for programme in joined[:3]]
     return _joined(messages)
 
 
@@ -266,10 +260,7 @@ async def home_blocks(conn: AsyncConnection, member: MemberRow, t: Translator, n
     joined = await store.joined_by(conn, member.id)
     if not joined:
         return ()
-    sessions, assignments, cells = await _cells(conn, joined[0], [member.id], now)
-    items = [(a.title_in(t.language), cell.state, sessions[a.due_before - 1])
-             for a, cell in zip(assignments, cells[member.id])]
-    return views.home_blocks(t, views.mine(t, joined[0].name, items, member.tz), coach=False)
+    return views.home_blocks(t, await _mine(conn, joined[0], member, t, now), coach=False)
 
 
 def _joined(messages: list[Message]) -> Message:
