@@ -9,15 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core.bootstrap import build_deps
-from core.config import Settings
-from core.domain.refs import WorkspaceRef
 from core.llm.prompts import PROMPTS_DIR
-from core.persistence import repository as repo
-from core.persistence.db import Database
-from core.ports import FixedClock
 from core.services import llm
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import model_deps
 
 CASES = sorted((PROMPTS_DIR / "draft_agreement" / "evals").glob("*.json"))
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
@@ -26,19 +20,11 @@ NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 async def test_eval_cases_reach_the_model_fenced_and_come_back_cited_only_by_real_answers(path: Path, database_url):
     case = json.loads(path.read_text(encoding="utf-8"))
-    async with FakeOpenAI() as server:
-        settings = Settings(openai_base_url=server.base_url, openai_api_key="", unmeet_llm_model="fake-model",
-                            unmeet_llm_timeout_seconds=2.0, database_url=database_url)
-        deps = build_deps(settings, clock=FixedClock(NOW), db=Database(database_url))
-        try:
-            async with deps.db.transaction() as conn:
-                workspace_id = await repo.ensure_workspace(conn, WorkspaceRef("slack", "T1"), now=NOW)
-            groups = [[(n, answer[q], f"Person {n}") for n, answer in enumerate(case["answers"], start=1)]
-                      for q in range(len(case["questions"]))]
-            draft, note = await llm.draft_agreement(deps, workspace_id, case["questions"], groups, case["locale"])
-        finally:
-            await deps.close()
-        [call] = server.prompts("draft_agreement/v1")
+    async with model_deps(database_url, NOW) as (server, deps, workspace_id):
+        groups = [[(n, answer[q], f"Person {n}") for n, answer in enumerate(case["answers"], start=1)]
+                  for q in range(len(case["questions"]))]
+        draft, note = await llm.draft_agreement(deps, workspace_id, case["questions"], groups, case["locale"])
+    [call] = server.prompts("draft_agreement/v1")
     assert note is None and draft is not None
     assert ("Dutch" if case["locale"] == "nl" else "English") in call.system
     assert "<<<ANSWERS" in call.user and "Person 1" not in call.text  # no names go to the model

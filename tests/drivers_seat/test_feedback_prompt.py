@@ -20,7 +20,7 @@ from core.persistence.drivers_seat import DayRow, Task
 from core.ports import FixedClock
 from core.services import llm
 from core.services.drivers_seat import week_entries
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import model_deps
 
 CASES = sorted((PROMPTS_DIR / "draft_feedback" / "evals").glob("*.json"))
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
@@ -43,18 +43,10 @@ async def test_eval_cases_reach_the_model_without_names_and_come_back_as_three_c
     case = json.loads(path.read_text(encoding="utf-8"))
     entries = week_entries(rows_of(case), (case["participant"],))
     assert case["participant"] not in entries and "[person]" in entries
-    async with FakeOpenAI() as server:
-        settings = Settings(openai_base_url=server.base_url, openai_api_key="", unmeet_llm_model="fake-model",
-                            unmeet_llm_timeout_seconds=2.0, database_url=database_url)
-        deps = build_deps(settings, clock=FixedClock(NOW), db=Database(database_url))
-        try:
-            async with deps.db.transaction() as conn:
-                workspace_id = await repo.ensure_workspace(conn, WorkspaceRef("slack", "T1"), now=NOW)
-            assert await llm.can_draft(deps, workspace_id)
-            draft = await llm.draft_feedback(deps, workspace_id, entries, case["locale"])
-        finally:
-            await deps.close()
-        [call] = server.prompts("draft_feedback/v1")
+    async with model_deps(database_url, NOW) as (server, deps, workspace_id):
+        assert await llm.can_draft(deps, workspace_id)
+        draft = await llm.draft_feedback(deps, workspace_id, entries, case["locale"])
+    [call] = server.prompts("draft_feedback/v1")
     assert ("Dutch" if case["locale"] == "nl" else "English") in call.system
     assert "<<<ENTRIES" in call.user and case["participant"] not in call.text
     assert draft is not None and len(draft.split("\n\n")) == 3

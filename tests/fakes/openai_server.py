@@ -24,10 +24,19 @@ import json
 import re
 import time
 from collections import Counter, deque
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+
+from core.bootstrap import build_deps
+from core.config import Settings
+from core.domain.refs import WorkspaceRef
+from core.persistence import repository as repo
+from core.persistence.db import Database
+from core.ports import FixedClock
 
 
 def approx_tokens(text: str) -> int:
@@ -228,3 +237,18 @@ def smart_reply(request: Recorded) -> dict[str, Any]:
         return {"reason": "The topic needs no decision together, so a written round works: " +
                 fenced(user, "CHECK").splitlines()[0][:120]}
     return {"error": f"unknown task {task!r}"}
+
+
+@asynccontextmanager
+async def model_deps(database_url: str, now: datetime):
+    """The app's deps against this loopback model, with one Slack workspace: (server, deps, workspace id)."""
+    async with FakeOpenAI() as server:
+        settings = Settings(openai_base_url=server.base_url, openai_api_key="", unmeet_llm_model="fake-model",
+                            unmeet_llm_timeout_seconds=2.0, database_url=database_url)
+        deps = build_deps(settings, clock=FixedClock(now), db=Database(database_url))
+        try:
+            async with deps.db.transaction() as conn:
+                workspace_id = await repo.ensure_workspace(conn, WorkspaceRef("slack", "T1"), now=now)
+            yield server, deps, workspace_id
+        finally:
+            await deps.close()

@@ -10,17 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from core.bootstrap import build_deps
-from core.config import Settings
-from core.domain.refs import WorkspaceRef
 from core.llm.prompts import PROMPTS_DIR
-from core.persistence import repository as repo
-from core.persistence.db import Database
 from core.persistence.drivers_seat import DayRow, Task
-from core.ports import FixedClock
 from core.services import llm
 from core.services.programmes import shared_text
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import model_deps
 
 CASES = sorted((PROMPTS_DIR / "programme_briefing" / "evals").glob("*.json"))
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
@@ -46,18 +40,10 @@ async def test_eval_cases_reach_the_model_without_names_and_come_back_clean(path
     shared = shared_of(case)
     assert all(word in shared for word in case["must"])
     assert not any(word in shared for word in case["must_not"]) and "[person]" in shared
-    async with FakeOpenAI() as server:
-        settings = Settings(openai_base_url=server.base_url, openai_api_key="", unmeet_llm_model="fake-model",
-                            unmeet_llm_timeout_seconds=2.0, database_url=database_url)
-        deps = build_deps(settings, clock=FixedClock(NOW), db=Database(database_url))
-        try:
-            async with deps.db.transaction() as conn:
-                workspace_id = await repo.ensure_workspace(conn, WorkspaceRef("slack", "T1"), now=NOW)
-            briefing = await llm.programme_briefing(deps, workspace_id, shared, case["locale"])
-            nothing = await llm.programme_briefing(deps, workspace_id, "  ", case["locale"])
-        finally:
-            await deps.close()
-        [call] = server.prompts("programme_briefing/v1")  # nothing shared: no call
+    async with model_deps(database_url, NOW) as (server, deps, workspace_id):
+        briefing = await llm.programme_briefing(deps, workspace_id, shared, case["locale"])
+        nothing = await llm.programme_briefing(deps, workspace_id, "  ", case["locale"])
+    [call] = server.prompts("programme_briefing/v1")  # nothing shared: no call
     assert ("Dutch" if case["locale"] == "nl" else "English") in call.system
     assert "<<<SHARED" in call.user and not any(word in call.text for word in case["must_not"])
     assert briefing is not None and nothing is None

@@ -19,7 +19,7 @@ from core.persistence import repository as repo
 from core.persistence.db import Database
 from core.ports import FixedClock
 from core.services import llm, stuck
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import model_deps
 
 CASES = sorted((PROMPTS_DIR / "decision_rights" / "evals").glob("*.json"))
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
@@ -29,17 +29,9 @@ NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 async def test_eval_cases_reach_the_model_as_counts_and_come_back_one_rule_per_kind(path: Path, database_url):
     case = json.loads(path.read_text(encoding="utf-8"))
     report = stuck.figures(10, [Entry(*entry) for entry in case["entries"]])
-    async with FakeOpenAI() as server:
-        settings = Settings(openai_base_url=server.base_url, openai_api_key="", unmeet_llm_model="fake-model",
-                            unmeet_llm_timeout_seconds=2.0, database_url=database_url)
-        deps = build_deps(settings, clock=FixedClock(NOW), db=Database(database_url))
-        try:
-            async with deps.db.transaction() as conn:
-                workspace_id = await repo.ensure_workspace(conn, WorkspaceRef("slack", "T1"), now=NOW)
-            rules = await llm.decision_rights(deps, workspace_id, report["groups"], case["locale"])
-        finally:
-            await deps.close()
-        [call] = server.prompts("decision_rights/v1")
+    async with model_deps(database_url, NOW) as (server, deps, workspace_id):
+        rules = await llm.decision_rights(deps, workspace_id, report["groups"], case["locale"])
+    [call] = server.prompts("decision_rights/v1")
     assert ("Dutch" if case["locale"] == "nl" else "English") in call.system
     assert "<<<GROUPS" in call.user and f"stuck {report['groups'][0]['count']} times" in call.user
     assert sorted(rules) == sorted(case["must_kinds"])
