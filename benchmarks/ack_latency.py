@@ -2,7 +2,8 @@
 50 concurrent signed requests, against `unmeet serve` (its worker in the same process, as by default)
 and a bare Bolt app that acks and makes the same platform call, alternating batches (A B A B …).
 The same signed bodies reach both; the submission carries three answers, which unmeet checks and
-stores before it acknowledges (the baseline stores nothing), and its worker threads them after. Between
+commits as a job before it acknowledges (one commit for the answers arriving together; the baseline
+stores nothing), and its worker stores and threads them after. Between
 batches each process is left to finish what the batch made it do (`settle`: its CPU at rest and, for
 unmeet, no job due), so no batch is measured against the other process's leftovers, and each batch's
 CPU is counted whole.

@@ -20,6 +20,7 @@ from core.services.deps import Deps
 from core.services.rounds import known_person, person_translator
 from slack_app import render
 from slack_app.bots import SlackBots
+from slack_app.messenger import show_notice  # what the handlers use to answer one person
 
 log = logging.getLogger("unmeet.slack")
 
@@ -77,24 +78,6 @@ async def translator_for(deps: Deps, person: PersonRef | None) -> Translator:
     if person is None:
         return translator(None, None, deps.settings.unmeet_default_locale)
     return await person_translator(deps, await known_person(deps, person))
-
-
-async def show_notice(client: AsyncWebClient, person: PersonRef, channel: str | None,
-                      notice: Notice | Message) -> None:
-    """An ephemeral message only `person` sees: in `channel` when they are in it, else in their DM
-    with the app. A notice that can't be shown is logged, never raised."""
-    arguments = render.notice(notice) if isinstance(notice, Notice) else render.message(notice)
-    try:
-        if channel:
-            try:
-                await client.chat_postEphemeral(channel=channel, user=person.id, **arguments)
-                return
-            except SlackApiError as error:
-                log.info("ephemeral in %s failed (%s); using the DM", channel, error.response.get("error"))
-        dm = (await client.conversations_open(users=person.id))["channel"]["id"]
-        await client.chat_postEphemeral(channel=dm, user=person.id, **arguments)
-    except SlackApiError as error:
-        log.warning("could not show a notice to %s: %s", person.id, error.response.get("error"))
 
 
 async def notify(deps: Deps, client: AsyncWebClient, body: dict, message_id: str, channel: str | None = None) -> None:

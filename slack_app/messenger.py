@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.domain.refs import ChannelRef, PersonRef, Posted, WorkspaceRef
-from core.messages.model import File, Message
+from core.messages.model import File, Message, Notice
 from core.jobs.worker import Permanent
 from core.ports import Person, RetryLater, Unreachable
 from slack_app import render
@@ -176,6 +176,10 @@ class SlackMessenger:
             await client.views_publish(user_id=person.id, view={
                 "type": "home", "blocks": render.blocks(view.blocks, HOME_BLOCKS_MAX)})
 
+    async def notice(self, person: PersonRef, notice: Notice, *, channel: str | None = None) -> None:
+        """A notice only `person` sees (`show_notice`), from a job: e.g. where their answers went."""
+        await show_notice(await self._client(person.workspace), person, channel, notice)
+
     async def update(self, posted: Posted, message: Message, *, workspace: WorkspaceRef) -> None:
         client = await self._client(workspace)
         async with slack_errors():
@@ -211,3 +215,21 @@ class SlackMessenger:
             if metadata.get("event_type") == OUTBOX_EVENT and (metadata.get("event_payload") or {}).get("key") == key:
                 return Posted(channel, item["ts"])
         return None
+
+
+async def show_notice(client: AsyncWebClient, person: PersonRef, channel: str | None,
+                      notice: Notice | Message) -> None:
+    """An ephemeral message only `person` sees: in `channel` when they are in it, else in their DM
+    with the app. A notice that can't be shown is logged, never raised."""
+    arguments = render.notice(notice) if isinstance(notice, Notice) else render.message(notice)
+    try:
+        if channel:
+            try:
+                await client.chat_postEphemeral(channel=channel, user=person.id, **arguments)
+                return
+            except SlackApiError as error:
+                log.info("ephemeral in %s failed (%s); using the DM", channel, error.response.get("error"))
+        dm = (await client.conversations_open(users=person.id))["channel"]["id"]
+        await client.chat_postEphemeral(channel=dm, user=person.id, **arguments)
+    except SlackApiError as error:
+        log.warning("could not show a notice to %s: %s", person.id, error.response.get("error"))

@@ -206,8 +206,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         values = render.form_values(view)
         texts = tuple(submitted_text(values, f"a{i}") for i in (1, 2, 3))
-        try:
-            result = await rounds.record_answer(deps, person=person, round_id=wanted, texts=texts)
+        try:  # committed before the modal closes; stored, threaded and thanked for by a job after
+            result = await rounds.submit_answer(deps, person=person, round_id=wanted, texts=texts, channel=channel)
         except Exception:  # noqa: BLE001 - the person keeps their answers and gets a sentence
             await _ack_failure(ack, deps, person, "a1")
             return
@@ -215,6 +215,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(**render.form_errors(result.form))
             return
         await ack(response_action="clear")
-        if result.notice is not None:
+        if result is not None and result.notice is not None:
             await show_notice(client, person, channel, result.notice)
 

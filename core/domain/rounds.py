@@ -9,6 +9,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from core.domain.refs import PersonRef
 from core.domain.text import N_
 
 TITLE_MAX = 150  # a Slack header block
@@ -144,6 +145,13 @@ def validate_answers(texts: tuple[str, ...]) -> dict[str, FieldError]:
         elif len(text) > ANSWER_MAX:
             errors[f"a{index}"] = FieldError(E_TOO_LONG, {"max": ANSWER_MAX, "length": len(text)})
     return errors
+
+
+def answers_in_key(person: PersonRef, round_id: int | None = None) -> str:
+    """The job key of a person's submitted answers to a round (`round.store_answer`); without a round,
+    the prefix of all their keys (what erasing the person looks for)."""
+    prefix = f"answers-in:{person.workspace.platform}:{person.workspace.id}:{person.id}:"
+    return prefix if round_id is None else f"{prefix}{round_id}"
 
 
 def deadline_instant(day: date, tz: str | None) -> datetime:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.persistence.db import Database
 from core.persistence.tables import jobs, workspaces
 
 PENDING, DONE, DEAD, CANCELLED = "pending", "done", "dead", "cancelled"
@@ -80,6 +81,16 @@ async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, 
                  attempts=0, generation=0, created_at=now) for key, payload in items]
     if rows:  # one statement run for every row (executemany)
         await conn.execute(_insert_new(conn.dialect.name), rows)
+
+
+async def enqueue_together(db: Database, kind: str, key: str, payload: dict, *, now: datetime,
+                           workspace_id: int | None = None) -> None:
+    """Queue an effect (due now, re-armed like `enqueue(rearm=True)`) in its own commit, shared with the
+    other jobs queued this way at the same moment (`Database.insert_together`). For a request that
+    must make what a person sent durable before it acknowledges, and leaves the rest to the job."""
+    row = dict(kind=kind, key=key, payload=payload, workspace_id=workspace_id, status=PENDING, due_at=now,
+               attempts=0, generation=0, created_at=now)
+    await db.insert_together(_rearm(db.dialect), row)
 
 
 def _free(now: datetime):

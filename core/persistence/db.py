@@ -55,6 +55,11 @@ class Database:
         self.engine = make_engine(self.url, **engine_kwargs)
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] | None = (
             weakref.WeakKeyDictionary() if self.url.startswith("sqlite") else None)
+        self._together: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit] = weakref.WeakKeyDictionary()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -72,8 +77,70 @@ class Database:
             finally:
                 _holding_turn.reset(token)
 
+    async def insert_together(self, statement: sa.Insert, row: dict) -> None:
+        """Insert one row, committed with the rows other callers hand in at the same moment: one
+        transaction (an executemany per statement) for all of them — a group commit. Returns once the
+        row is committed; raises what the transaction raised. For a request that must make something
+        durable before it answers: 50 at once would otherwise queue for 50 transactions in turn."""
+        loop = asyncio.get_running_loop()
+        group = self._together.get(loop)
+        if group is None:
+            group = self._together[loop] = _GroupCommit(self)
+        await group.add(statement, row)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _GroupCommit:
+    """The rows waiting for the next transaction of `Database.insert_together`, on one event loop. One
+    writer task at a time takes everything waiting, commits it, answers every caller, and goes on while
+    more arrived during that commit."""
+
+    def __init__(self, db: Database):
+        self._db = db
+        self._waiting: list[tuple[sa.Insert, dict, asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
+
+    async def add(self, statement: sa.Insert, row: dict) -> None:
+        committed = asyncio.get_running_loop().create_future()
+        self._waiting.append((statement, row, committed))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        await asyncio.shield(committed)  # a caller that gives up doesn't take the others' commit with it
+
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                rows = [(statement, row) for statement, row, _ in batch]
+                try:
+                    await self._commit(rows)
+                    errors: list[BaseException | None] = [None] * len(batch)
+                except Exception as error:  # noqa: BLE001 - one bad row fails only its own caller:
+                    errors = [error] if len(batch) == 1 else [await self._alone(row) for row in rows]
+                for (*_, committed), error in zip(batch, errors):
+                    if error is None:
+                        committed.set_result(None)
+                    else:
+                        committed.set_exception(error)
+        finally:
+            self._writer = None
+
+    async def _commit(self, rows: list[tuple[sa.Insert, dict]]) -> None:
+        by_statement: dict[sa.Insert, list[dict]] = {}
+        for statement, row in rows:
+            by_statement.setdefault(statement, []).append(row)
+        async with self._db.transaction() as conn:
+            for statement, values in by_statement.items():
+                await conn.execute(statement, values)  # an executemany when there are several
+
+    async def _alone(self, row: tuple[sa.Insert, dict]) -> BaseException | None:
+        try:
+            await self._commit([row])
+        except Exception as error:  # noqa: BLE001 - handed to the caller
+            return error
+        return None
 
 
 def upsert(conn: AsyncConnection, table: sa.Table):

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.refs import PersonRef, WorkspaceRef
+from core.domain.rounds import answers_in_key
 from core.jobs.queue import CANCELLED, DEAD, DONE, PENDING
 from core.persistence.tables import (answers, jobs, members, metadata, rounds, seen_events, summaries,
                                      workspaces)
@@ -106,6 +107,9 @@ async def person_rows(conn: AsyncConnection, person: PersonRef) -> Rows:
             found.setdefault(column.table.name, []).extend(await _rows(conn, column.table, column == member_id))
         found[jobs.name] = [row for row in await _jobs_naming(conn, workspace_id, payload_ids(found))
                             if row["payload"].get("member", member_id) == member_id]  # not `dm:{round}:{other}`
+    # Answers they submitted, as the job that stores them holds them (it knows them by platform id)
+    found.setdefault(jobs.name, []).extend(await _rows(conn, jobs, jobs.c.key.startswith(answers_in_key(person),
+                                                                                         autoescape=True)))
     for column in NAMED_BY_ID:
         found[column.table.name] = await _rows(conn, column.table, column.table.c.workspace_id == workspace_id,
                                                column == person.id)
@@ -141,6 +145,7 @@ async def delete_rows(conn: AsyncConnection, person: PersonRef, found: Rows, *,
     for key, more in also.items():
         ids[key] |= more
     doomed = [row["id"] for row in await _jobs_naming(conn, workspace_id, ids)] if any(ids.values()) else []
+    doomed += [row["id"] for row in found.get(jobs.name, ()) if row["id"] not in doomed]
     references = [row["id"] for row in found.get(teams_conversations.name, ())]
     counts = {jobs.name: len(doomed), teams_conversations.name: len(references)}
     sends = {row["key"] for row in found.get(teams_sends.name, ())}

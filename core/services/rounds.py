@@ -1,7 +1,7 @@
 """Reflection rounds: share, answer, remind, close.
 
 The functions called by adapters (`share_form`, `share_insight`, `confirm_share`, `answer_form`,
-`record_answer`) return neutral forms and notices. Everything that sends a message is a job
+`submit_answer`, `record_answer`) return neutral forms and notices. Everything that sends a message is a job
 (see `ROUND_JOBS`), queued in the same transaction as the change that calls for it.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain import rounds as rules
-from core.domain.refs import ChannelRef, PersonRef, Posted
+from core.domain.refs import ChannelRef, PersonRef, Posted, WorkspaceRef
 from core.domain.rounds import FieldError, RoundStatus, ShareInput, ShareMode
 from core.domain.summary import AnswerText, SummaryInput, SummaryResult
 from core.jobs import queue
@@ -239,6 +239,39 @@ async def _answerable_with_previous(deps: Deps, conn: AsyncConnection, member: M
     if isinstance(round_, Notice):
         return round_
     return round_, await repo.find_answer(conn, round_id, member.id)
+
+
+async def submit_answer(deps: Deps, *, person: PersonRef, round_id: int, texts: tuple[str, ...],
+                        channel: str | None = None) -> Invalid | Done | None:
+    """The answer form's submission, before it is acknowledged. Answers with mistakes come back as the
+    form with a sentence per field, so the person keeps what they typed. Good answers are queued as a
+    `round.store_answer` job, committed together with the other answers arriving at the same moment,
+    and None says the form may close: once that commit is done nothing typed can be lost, and the job
+    stores them, queues the thread reply and shows `channel` the thank-you. Checking the round and
+    storing the answers before the acknowledgement had made 50 answers at once wait for 50 database
+    transactions in turn."""
+    if rules.validate_answers(texts):  # rare: the person's language and the form need the database
+        return await record_answer(deps, person=person, round_id=round_id, texts=texts)
+    payload = {"platform": person.workspace.platform, "workspace": person.workspace.id, "person": person.id,
+               "round": round_id, "texts": list(texts), "channel": channel}
+    # One key per person and round: a second submission while the first waits replaces it, and one
+    # arriving while it runs runs after it (re-armed), so the newer answers are the ones kept.
+    await queue.enqueue_together(deps.db, "round.store_answer", rules.answers_in_key(person, round_id), payload,
+                                 now=deps.clock.now())
+    deps.wake_worker()
+    return None
+
+
+async def store_answer(deps: Deps, job: Job) -> None:
+    """A submitted answer form (`submit_answer`): store it, and tell the person where it went (or why it
+    could not be added: the round closed in between, or they were never asked)."""
+    p = job.payload
+    person = PersonRef(WorkspaceRef(p["platform"], p["workspace"]), p["person"])
+    result = await record_answer(deps, person=person, round_id=p["round"], texts=tuple(p["texts"]))
+    if isinstance(result, Invalid):  # cannot happen: the same checks passed before the form closed
+        raise Permanent("the answers were checked before the form closed and now fail the same checks")
+    if result.notice is not None:
+        await deps.messenger(person.workspace.platform).notice(person, result.notice, channel=p["channel"])
 
 
 async def record_answer(deps: Deps, *, person: PersonRef, round_id: int, texts: tuple[str, ...]) -> Invalid | Done:
@@ -632,6 +665,7 @@ ROUND_JOBS = {
     "round.post": post_round,
     "round.dm": send_dm,
     "round.remind": send_reminder,
+    "round.store_answer": store_answer,
     "round.post_answer": post_answer,
     "round.close": close_round,
     "round.post_summary": post_summary,

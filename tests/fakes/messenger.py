@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from core.domain.refs import ChannelRef, PersonRef, Posted
-from core.messages.model import Message
+from core.messages.model import Message, Notice
 from core.ports import Person, RetryLater, Unreachable
 
 
@@ -28,6 +28,7 @@ class FakeMessenger:
     busy: set[str] = field(default_factory=set)  # channels whose posts are rate limited for a second
     sent: list[Sent] = field(default_factory=list)
     updates: list[Sent] = field(default_factory=list)
+    notices: list[tuple[PersonRef, Notice, str | None]] = field(default_factory=list)  # (person, notice, channel)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def add_person(self, ws, user_id: str, name: str, **facts) -> PersonRef:
@@ -61,6 +62,9 @@ class FakeMessenger:
         if person.id in self.unreachable:
             raise Unreachable("blocked")
         return self._record(f"D{person.id}", message, None, key)
+
+    async def notice(self, person: PersonRef, notice: Notice, *, channel: str | None = None) -> None:
+        self.notices.append((person, notice, channel))
 
     async def find_sent(self, where, key: str, *, thread=None) -> Posted | None:
         for sent in self.sent:

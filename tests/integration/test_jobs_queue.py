@@ -1,5 +1,6 @@
 """The job queue on real SQLite and PostgreSQL: once-only keys, leases, retries, re-arming."""
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -122,3 +123,33 @@ async def test_a_claim_cancels_due_jobs_of_a_removed_workspace_and_still_fills_u
         statuses = dict((await conn.execute(sa.select(jobs.c.key, jobs.c.status))).all())
     assert statuses == {"gone:1": "cancelled", "gone:2": "cancelled", "here:1": "pending", "here:2": "pending",
                         "nobody's": "pending"}
+
+
+async def test_jobs_queued_together_share_commits_and_a_bad_row_fails_only_its_caller(db):
+    """`enqueue_together` (the answer form's submission): 50 callers at once are committed in a few
+    transactions, each returns only once its row is committed, and a row the database refuses fails
+    only the caller who brought it."""
+    commits = []
+    sa.event.listen(db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+
+    async def one(n: int) -> str:
+        await queue.enqueue_together(db, "k", f"in:{n}", {"n": n}, now=T0)
+        async with db.transaction() as conn:  # committed by the time the caller goes on
+            return (await conn.execute(sa.select(jobs.c.status).where(jobs.c.key == f"in:{n}"))).scalar_one()
+
+    assert await asyncio.gather(*(one(n) for n in range(50))) == ["pending"] * 50
+    together = len(commits) - 50  # each caller's own read above commits once too
+    assert 1 <= together <= 5, together
+
+    good = [queue.enqueue_together(db, "k", f"ok:{n}", {"n": n}, now=T0) for n in range(10)]
+    bad = db.insert_together(jobs.insert(), {"kind": None, "key": "bad", "payload": {}, "status": "pending"})
+    results = await asyncio.gather(*good, bad, return_exceptions=True)
+    assert results[:10] == [None] * 10 and isinstance(results[10], sa.exc.IntegrityError)
+    async with db.transaction() as conn:
+        keys = set((await conn.execute(sa.select(jobs.c.key).where(jobs.c.key.like("ok:%")))).scalars())
+        assert keys == {f"ok:{n}" for n in range(10)}
+    # queued again while pending: the newer payload replaces it (the newer answers are kept)
+    await queue.enqueue_together(db, "k", "in:7", {"n": "again"}, now=T0)
+    async with db.transaction() as conn:
+        row = (await conn.execute(sa.select(jobs.c.payload, jobs.c.generation).where(jobs.c.key == "in:7"))).one()
+    assert row.payload == {"n": "again"} and row.generation == 1

@@ -90,6 +90,9 @@ async def world(database_url):
         ann = await repo.find_member(conn, p["ann"])
         await focus_store.save_state(conn, "state-ann", ann.id, clock.current + timedelta(minutes=10))
     await worker.run_due()
+    # Ann and Bob just sent answers to Lea's later round; no worker has stored them yet
+    await round_service.submit_answer(deps, person=p["ann"], round_id=later, texts=("ann-secret-sent", "a", "b"))
+    await round_service.submit_answer(deps, person=p["bob"], round_id=later, texts=("bob-sent", "a", "b"))
     yield deps, messenger, worker, clock, p, {"leas": leas, "later": later, "anns": anns}
     await deps.db.dispose()
 
@@ -126,9 +129,10 @@ async def test_export_holds_all_of_the_persons_rows_and_nobody_elses(world):
     assert "token_encrypted" not in token
     assert [set(row) for row in tables["oauth_states"]] == [{"member_id", "expires_at"}]
     kinds = {row["key"].split(":")[0] for row in tables["jobs"]}
-    assert {"answer", "remind", "close", "focus.end", "focus.block"} <= kinds
+    assert {"answer", "answers-in", "remind", "close", "focus.end", "focus.block"} <= kinds
     text = json.dumps(exported)
-    for secret in (TOKEN, "state-ann", "Bob", "UBOB", "ULEAD", "bob on ann", "bob says", "Lea's round"):
+    assert "ann-secret-sent" in text
+    for secret in (TOKEN, "state-ann", "Bob", "UBOB", "ULEAD", "bob on ann", "bob says", "bob-sent", "Lea's round"):
         assert secret not in text
     # every row is Ann's own: no other person's member id anywhere in it
     for table, rows in tables.items():
@@ -169,6 +173,7 @@ async def test_erase_removes_the_person_everywhere_keeps_the_team_figures_and_re
     quoted = {q.answer_id for item in summary.questions for q in item.quotes + sum((t.quotes for t in item.themes), ())}
     assert reply["id"] not in quoted and quoted  # Bob's quotes stay
     assert not [payload for payload in pending if payload.get("round") == ids["anns"]]
+    assert [payload["texts"][0] for payload in pending if "texts" in payload] == ["bob-sent"]  # Bob's stays
 
     # the weekly digest still adds up: one answer, from one person, of one asked
     async with deps.db.transaction() as conn:

@@ -106,14 +106,16 @@ def _initial(element: dict):
             or (element.get("initial_option") or {}).get("value") or element.get("initial_conversation"))
 
 
-async def start_server(slack: FakeSlackApi, database_url: str, log_dir: Path, **settings: str) -> Server:
+async def start_server(slack: FakeSlackApi, database_url: str, log_dir: Path, *, worker: bool = True,
+                       **settings: str) -> Server:
+    """`unmeet serve` (without `worker`: `--no-worker`, so what it queues waits for another process)."""
     port = free_port()
     env = server_env(SLACK_API_URL=slack.base_url, DATABASE_URL=database_url, HOST="127.0.0.1", PORT=str(port),
                      JOB_POLL_SECONDS="0.1", **settings)
     log_path = log_dir / f"serve-{port}.log"
     log_file = log_path.open("wb")
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "unmeet", "serve", "--no-migrate",
-                                                   cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
+                                                   *([] if worker else ["--no-worker"]), cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
     url = f"http://127.0.0.1:{port}"
     deadline = asyncio.get_running_loop().time() + 30

@@ -123,9 +123,16 @@ async def answer(server, user: str, round_id: str, where: str, words: tuple[str,
     assert status == 200
     await server.slack.wait_for(lambda: len(server.slack.calls_to("views.open")) > before)
     view = server.slack.calls_to("views.open")[-1].params["view"]
+    told = len(notices_to(server, user))
     status, body = await server.submit(user, view, dict(zip(("a1", "a2", "a3"), words)))
     assert status == 200
+    if body in (None, {"response_action": "clear"}):  # a job stores them, then says where they went
+        await server.slack.wait_for(lambda: len(notices_to(server, user)) > told, timeout=15)
     return body
+
+
+def notices_to(server, user: str) -> list:
+    return [c for c in server.slack.calls_to("chat.postEphemeral") if c.params.get("user") == user]
 
 
 async def count(server, table, **where) -> int:
