@@ -18,6 +18,7 @@ from core import metrics
 from core.services.deps import Deps
 from slack_app import (agreements, digest, drivers_seat, focus, installs, llm, meetings, one_thing, programmes, rounds,
                        stuck)
+from slack_app.acks import answer_at_ack
 from slack_app.bots import SlackBots
 from slack_app.common import register_fallbacks, register_platform_events
 from slack_app.messenger import SlackMessenger
@@ -71,6 +72,7 @@ class SlackAdapter:
                              request_verification_enabled=verify, process_before_response=False,
                              logger=logging.getLogger("unmeet.slack.bolt"),
                              **(installs.bolt_options(deps, self.bots) if self.bots.installs else {}))
+        answer_at_ack(self.bolt)
         self.deps = deps
         self.messenger = SlackMessenger(self.bots)
         deps.closers.append(self.bots.close)

@@ -24,20 +24,28 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_thread_engine(url: str) -> sa.Engine:
+    """The same SQLite file through the standard library's driver, for work done in one piece in a thread."""
+    engine = sa.create_engine(url.replace("sqlite+aiosqlite://", "sqlite://", 1), hide_parameters=True,
+                              connect_args={"timeout": 30, "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 _holding_turn: contextvars.ContextVar[bool] = contextvars.ContextVar("holding_turn", default=False)
@@ -53,8 +61,10 @@ class Database:
     def __init__(self, url: str, **engine_kwargs):
         self.url = async_database_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
+        sqlite = self.url.startswith("sqlite")
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] | None = (
-            weakref.WeakKeyDictionary() if self.url.startswith("sqlite") else None)
+            weakref.WeakKeyDictionary() if sqlite else None)
+        self._thread_engine = _sqlite_thread_engine(self.url) if sqlite else None
         self._together: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit] = weakref.WeakKeyDictionary()
 
     @property
@@ -67,13 +77,19 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
             return
+        async with self._turn(), self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """This process's turn to write to the SQLite file."""
         if _holding_turn.get():  # it would wait forever for the turn its own caller holds
             raise RuntimeError("a SQLite transaction opened inside another; pass the open connection instead")
-        turn = self._turns.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-        async with turn, self.engine.begin() as conn:
+        assert self._turns is not None
+        async with self._turns.setdefault(asyncio.get_running_loop(), asyncio.Lock()):
             token = _holding_turn.set(True)
             try:
-                yield conn
+                yield
             finally:
                 _holding_turn.reset(token)
 
@@ -90,6 +106,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._thread_engine is not None:
+            self._thread_engine.dispose()
 
 
 class _GroupCommit:
@@ -131,9 +149,23 @@ class _GroupCommit:
         by_statement: dict[sa.Insert, list[dict]] = {}
         for statement, row in rows:
             by_statement.setdefault(statement, []).append(row)
-        async with self._db.transaction() as conn:
-            for statement, values in by_statement.items():
-                await conn.execute(statement, values)  # an executemany when there are several
+        thread_engine = self._db._thread_engine
+        if thread_engine is None:
+            async with self._db.transaction() as conn:
+                for statement, values in by_statement.items():
+                    await conn.execute(statement, values)  # an executemany when there are several
+            return
+
+        # On SQLite, in one call in a thread: through aiosqlite each statement, the commit and the pool's
+        # reset are a trip to its thread and back, and each return waits for a turn of the event loop,
+        # which is busiest exactly when many answers arrive together.
+        def commit() -> None:
+            with thread_engine.begin() as conn:
+                for statement, values in by_statement.items():
+                    conn.execute(statement, values)
+
+        async with self._db._turn():
+            await asyncio.to_thread(commit)
 
     async def _alone(self, row: tuple[sa.Insert, dict]) -> BaseException | None:
         try:
