@@ -94,7 +94,7 @@ async def test_the_whole_round(world):
     assert f"/l/message/{CHANNEL_ID}/{reply['id']}?" in card_text(summary)
     assert f"&parentMessageId={post['id']})" in card_text(summary)
     # (the channel may also hold the weekly digest: a week from today can reach its Monday hour)
-    [closed_post] = [p for p in posts(bc) if "Deep work" in card_text(p)]
+    [closed_post] = [p for p in posts(bc) if p["id"] == post["id"]]
     assert "This round is closed" in card_text(closed_post) and "Answer" not in card_text(closed_post)
 
     # A stale card: Cem presses Answer on his DM after the close.
