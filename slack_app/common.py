@@ -8,17 +8,15 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.domain.refs import PersonRef, WorkspaceRef
 from core.domain.text import N_
 from core.messages.i18n import Translator, translator
-from core.messages.model import Message, Notice, rich
+from core.messages.model import Notice, rich
 from core.services import events, focus
 from core.services.deps import Deps
 from core.services.rounds import known_person, person_translator
-from slack_app import render
 from slack_app.bots import SlackBots
 from slack_app.messenger import show_notice  # what the handlers use to answer one person
 

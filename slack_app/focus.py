@@ -26,7 +26,7 @@ from core.config import Settings
 from core.domain.focus import PLAN_ROWS, PlanRow
 from core.domain.refs import PersonRef
 from core.messages import focus as views
-from core.messages.model import Form, Message, submitted_text
+from core.messages.model import Form, Message, row_id, submitted_text
 from core.ports import RetryLater
 from core.services import focus
 from core.services.deps import Deps
@@ -113,10 +113,6 @@ def _metadata(body: dict) -> tuple[str, str | None]:
     return value, slack_id(channel)
 
 
-def _number(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2 ** 31 else None
-
-
 def html_page(body: str) -> str:
     """A bare browser page (after an OAuth callback) around `body`, HTML the caller has escaped."""
     return f"<!doctype html><meta charset=utf-8><title>unmeet</title>{body}"
@@ -192,7 +188,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def tell_pressed(ack, body, client):
         await ack()
         person, channel = person_of(body), channel_of(body)
-        session_id = _number(button_value(body))
+        session_id = row_id(button_value(body))
         if person is None:
             return
         if session_id is None:
@@ -205,7 +201,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def start_block_pressed(ack, body, client):
         await ack()
         person, channel = person_of(body), channel_of(body)
-        block_id = _number(button_value(body))
+        block_id = row_id(button_value(body))
         if person is None:
             return
         if block_id is None:
@@ -234,7 +230,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def tell_submitted(ack, body, client):
         person = person_of(body)
         value, channel = _metadata(body)
-        session_id = _number(value)
+        session_id = row_id(value)
         target = slack_id(render.form_values(body.get("view")).get("channel"))
         await ack(response_action="clear")
         if person is None:

@@ -16,14 +16,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from core.domain.refs import PersonRef
 from core.domain.rounds import DEFAULT_QUESTIONS, TEXT_MAX, ShareInput
 from core.messages.llm import DRAFT_ACTION, SUMMARISE_NOW_ACTION
-from core.messages.model import Notice
+from core.messages.model import Notice, row_id
 from core.services import llm as service
 from core.services import rounds as round_service
 from core.services.deps import Deps
 from slack_app import render
 from slack_app.common import (STALE_BUTTON, button_value, channel_of, notify, person_of, show_notice,
                               translator_for)
-from slack_app.rounds import SHARE_SUBCOMMANDS, round_id, share_input, split_metadata, with_channel
+from slack_app.rounds import SHARE_SUBCOMMANDS, share_input, split_metadata, with_channel
 
 log = logging.getLogger("unmeet.slack.llm")
 
@@ -116,7 +116,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         person, channel = person_of(body), channel_of(body)
         value = button_value(body)
-        wanted = round_id(value)
+        wanted = row_id(value)
         if person is None:
             return
         if wanted is None:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from slack_bolt.async_app import AsyncApp
 
 from core.messages import one_thing as views
-from core.messages.model import Context, Form, Message, rich
+from core.messages.model import Context, Form, Message, rich, row_id
 from core.services import one_thing
 from core.services.deps import Deps
 from slack_app import render
@@ -37,10 +37,6 @@ def _metadata(body: dict) -> tuple[str, str | None]:
 def _text(values: dict, key: str) -> str:
     value = values.get(key)
     return value if isinstance(value, str) else ""
-
-
-def _number(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2 ** 31 else None
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -90,7 +86,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         value, channel = _metadata(body)
         values = render.form_values(body.get("view"))
-        result = await one_thing.answer_check(deps, person=person, one_thing_id=_number(value),
+        result = await one_thing.answer_check(deps, person=person, one_thing_id=row_id(value),
                                               answer=values.get("answer") if isinstance(values.get("answer"), str)
                                               else None, note=_text(values, "note"))
         if isinstance(result, one_thing.Invalid):

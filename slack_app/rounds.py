@@ -22,7 +22,7 @@ from core.domain.refs import PersonRef
 from core.domain.rounds import ShareInput
 from core.domain.text import N_
 from core.messages.i18n import Translator, translator
-from core.messages.model import Form, Notice, submitted_text
+from core.messages.model import Form, Notice, row_id, submitted_text
 from core.messages.rounds import ANSWER_ACTION, ANSWER_FORM, CONFIRM_FORM, SHARE_FORM
 from core.services import rounds
 from core.services.deps import Deps
@@ -33,7 +33,6 @@ from slack_app.common import (STALE_BUTTON, TRY_AGAIN, button_value, channel_of,
 log = logging.getLogger("unmeet.slack.rounds")
 
 COMMAND = "/share-insight"
-ROUND_ID_MAX = 2 ** 31 - 1
 
 E_BOT_NOT_IN_CHANNEL = N_("unmeet isn't in that channel yet. Add it there first (type /invite @unmeet in the "
                           "channel), or pick another channel.")
@@ -42,13 +41,6 @@ E_BOT_NOT_IN_CHANNEL = N_("unmeet isn't in that channel yet. Add it there first 
 # A handler gets the deps, the Web API client, the command payload and the rest of the text.
 Subcommand = Callable[[Deps, AsyncWebClient, dict, str], Awaitable[None]]
 SHARE_SUBCOMMANDS: dict[str, Subcommand] = {}
-
-
-def round_id(text) -> int | None:
-    """A round id from a button value or modal metadata; None for anything that isn't one."""
-    if isinstance(text, str) and text.isascii() and text.isdigit() and 0 < int(text) <= ROUND_ID_MAX:
-        return int(text)
-    return None
 
 
 def with_channel(form: Form, channel: str | None) -> Form:
@@ -154,7 +146,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def confirm_submitted(ack, body, client):
         person = person_of(body)
         metadata, channel = split_metadata(body.get("view"))
-        wanted = round_id(metadata)
+        wanted = row_id(metadata)
         if person is None or wanted is None:
             await ack(response_action="clear")
             if person is not None:
@@ -178,7 +170,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         person, channel = person_of(body), channel_of(body)
         value = button_value(body)
-        wanted = round_id(value)
+        wanted = row_id(value)
         if person is None:
             return
         if wanted is None:
@@ -198,7 +190,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         person = person_of(body)
         view = body.get("view")
         metadata, channel = split_metadata(view)
-        wanted = round_id(metadata)
+        wanted = row_id(metadata)
         if person is None or wanted is None:
             await ack(response_action="clear")
             if person is not None:

@@ -13,7 +13,7 @@ import re
 from core.domain.focus import PLAN_ROWS, PlanRow
 from core.domain.text import N_
 from core.messages import focus as views
-from core.messages.model import Form, Message, submitted_text
+from core.messages.model import Form, Message, row_id, submitted_text
 from core.persistence import teams as store
 from core.services import focus
 from teams_app.bot import S_STALE_CARD, Dispatch, Turn
@@ -43,11 +43,6 @@ async def show(turn: Turn, result: Message | Form, *, replace: bool = False) -> 
     await (turn.replace(card, summary) if replace else turn.reply(card, summary))
 
 
-def _number(value) -> int | None:
-    text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2 ** 31 else None
-
-
 async def focus_command(turn: Turn, _rest: str) -> None:
     """The arguments as typed (the dispatch's normalised text would turn `-20` into `20`)."""
     raw = _MARKUP.sub(" ", turn.activity.text or "")
@@ -63,7 +58,7 @@ async def plan(turn: Turn, _data: dict) -> None:
 
 
 async def tell(turn: Turn, data: dict) -> None:
-    session_id = _number(data.get("value"))
+    session_id = row_id(data.get("value"))
     if session_id is None:
         await turn.help(turn.t.gettext(S_STALE_CARD))
         return
@@ -71,7 +66,7 @@ async def tell(turn: Turn, data: dict) -> None:
 
 
 async def start_block(turn: Turn, data: dict) -> None:
-    block_id = _number(data.get("value"))
+    block_id = row_id(data.get("value"))
     if block_id is None:
         await turn.help(turn.t.gettext(S_STALE_CARD))
         return
@@ -86,7 +81,7 @@ async def submit_plan(turn: Turn, data: dict) -> None:
 
 
 async def submit_tell(turn: Turn, data: dict) -> None:
-    session_id, channel = _number(data.get("meta")), submitted_text(data, "channel")
+    session_id, channel = row_id(data.get("meta")), submitted_text(data, "channel")
     async with turn.deps.db.transaction() as conn:
         known = channel and (await store.get_reference(conn, turn.workspace, store.CHANNEL, channel)
                              or await store.get_reference(conn, turn.workspace, store.TEAM, channel))

@@ -10,13 +10,13 @@ from __future__ import annotations
 from core.domain.rounds import ShareInput
 from core.domain.text import N_
 from core.messages.llm import DRAFT_ACTION, SUMMARISE_NOW_ACTION
-from core.messages.model import Message, Notice, rich, submitted_text
+from core.messages.model import Message, Notice, rich, row_id, submitted_text
 from core.ports import Unreachable
 from core.services import llm as service
 from core.services import rounds
 from teams_app.bot import S_STALE_CARD, Dispatch, Turn
 from teams_app.render import message_card
-from teams_app.rounds import _date, _known_channel, _number
+from teams_app.rounds import card_date, known_channel
 
 S_SUMMARY = N_("Your open round summarised so far, only for you (you shared it).")
 S_SUMMARY_SENT = N_("I sent you the summary in our chat.")
@@ -35,7 +35,7 @@ async def summary(turn: Turn, _rest: str) -> None:
 
 
 async def summarise_pressed(turn: Turn, data: dict) -> None:
-    round_id = _number(data.get("value"))
+    round_id = row_id(data.get("value"))
     if round_id is None:
         await turn.help(turn.t.gettext(S_STALE_CARD))
         return
@@ -64,10 +64,10 @@ async def draft_pressed(turn: Turn, data: dict) -> None:
     one it is the channel of the card's thread (`<channel>;messageid=…`): Teams shows no channel
     input, and a drafted form without one could never be shared."""
     thread = (turn.activity.conversation.id or "") if turn.activity.conversation else ""
-    channel_id = turn.channel_id or await _known_channel(turn, thread.split(";", 1)[0])
+    channel_id = turn.channel_id or await known_channel(turn, thread.split(";", 1)[0])
     base = ShareInput(title=submitted_text(data, "title"), link=submitted_text(data, "link"), text=submitted_text(data, "text"),
                       questions=(submitted_text(data, "q1"), submitted_text(data, "q2"), submitted_text(data, "q3")),
-                      deadline=_date(submitted_text(data, "deadline")), share_mode=submitted_text(data, "share_mode"),
+                      deadline=card_date(submitted_text(data, "deadline")), share_mode=submitted_text(data, "share_mode"),
                       channel_id=channel_id)
     bullets = "\n".join(part for part in (base.title, base.text) if part.strip())
     draft = await service.draft_insight(turn.deps, author=turn.person, bullets=bullets, base=base, in_form=True)

@@ -9,7 +9,7 @@ import re
 
 from core.domain.text import N_
 from core.messages import one_thing as views
-from core.messages.model import submitted_text
+from core.messages.model import row_id, submitted_text
 from core.services import one_thing
 from teams_app.bot import Dispatch, Turn
 from teams_app.focus import show
@@ -26,11 +26,6 @@ def register(dispatch: Dispatch) -> None:
     dispatch.action(views.CHECK_ACTION, check)
     dispatch.action(views.FORM, submit_form, once=True)
     dispatch.action(views.CHECK_FORM, submit_check, once=True)
-
-
-def _number(value) -> int | None:
-    text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2 ** 31 else None
 
 
 async def one_thing_command(turn: Turn, _rest: str) -> None:
@@ -55,6 +50,6 @@ async def submit_form(turn: Turn, data: dict) -> None:
 
 
 async def submit_check(turn: Turn, data: dict) -> None:
-    result = await one_thing.answer_check(turn.deps, person=turn.person, one_thing_id=_number(data.get("meta")),
+    result = await one_thing.answer_check(turn.deps, person=turn.person, one_thing_id=row_id(data.get("meta")),
                                           answer=submitted_text(data, "answer") or None, note=submitted_text(data, "note"))
     await show(turn, result.form if isinstance(result, one_thing.Invalid) else result.message, replace=True)

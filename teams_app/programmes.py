@@ -16,7 +16,7 @@ from core.messages.model import Message, Notice, Section, rich, submitted_text
 from core.services import programmes
 from teams_app.bot import Dispatch, Turn
 from teams_app.focus import show
-from teams_app.rounds import _date, _known_channel
+from teams_app.rounds import card_date, known_channel
 
 S_PROGRAMME = N_("A coach's programme for a cohort: “programme new” in the cohort's channel, “programme status”, "
                  "“programme export”, “programme copy”.")
@@ -53,8 +53,8 @@ async def status(turn: Turn, _data: dict) -> None:
 
 
 async def submit_setup(turn: Turn, data: dict) -> None:
-    setup = Setup(name=submitted_text(data, "name"), channel_id=await _known_channel(turn, submitted_text(data, "channel")),
-                  dates=tuple(_date(submitted_text(data, f"session{n}")) for n in range(1, 4)),
+    setup = Setup(name=submitted_text(data, "name"), channel_id=await known_channel(turn, submitted_text(data, "channel")),
+                  dates=tuple(card_date(submitted_text(data, f"session{n}")) for n in range(1, 4)),
                   titles=tuple(submitted_text(data, f"assignment{i}") for i in range(MAX_ASSIGNMENTS) if f"assignment{i}" in data))
     result = await programmes.submit_setup(turn.deps, person=turn.person, setup=setup, metadata=submitted_text(data, "meta"))
     await show(turn, result.form if isinstance(result, programmes.Invalid) else result.message, replace=True)

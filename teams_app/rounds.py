@@ -16,7 +16,7 @@ from datetime import date
 from core.domain.rounds import ShareInput
 from core.domain.text import N_
 from core.messages import rounds as views
-from core.messages.model import Button, Form, Notice, TextInput, rich, submitted_text
+from core.messages.model import Button, Form, Notice, TextInput, rich, row_id, submitted_text
 from core.persistence import teams as store
 from core.ports import Unreachable
 from core.services import rounds
@@ -35,16 +35,9 @@ def register(dispatch: Dispatch) -> None:
     dispatch.action(views.ANSWER_FORM, submit_answer, once=True)
 
 
-def _date(value: str) -> date | None:
+def card_date(value: str) -> date | None:
     try:
         return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
-
-
-def _number(value) -> int | None:
-    try:
-        return int(str(value))
     except ValueError:
         return None
 
@@ -57,7 +50,7 @@ async def share(turn: Turn, _rest: str) -> None:
     await turn.reply(turn.form(form), form.title)
 
 
-async def _known_channel(turn: Turn, channel_id: str) -> str:
+async def known_channel(turn: Turn, channel_id: str) -> str:
     """The channel named in the card, if the bot knows it in this tenant (else core asks for one)."""
     if not channel_id:
         return ""
@@ -71,14 +64,14 @@ async def submit_share(turn: Turn, data: dict) -> None:
     share_input = ShareInput(
         title=submitted_text(data, "title"), link=submitted_text(data, "link"), text=submitted_text(data, "text"),
         questions=(submitted_text(data, "q1"), submitted_text(data, "q2"), submitted_text(data, "q3")),
-        deadline=_date(submitted_text(data, "deadline")), share_mode=submitted_text(data, "share_mode"),
-        channel_id=await _known_channel(turn, submitted_text(data, "channel")))
+        deadline=card_date(submitted_text(data, "deadline")), share_mode=submitted_text(data, "share_mode"),
+        channel_id=await known_channel(turn, submitted_text(data, "channel")))
     result = await rounds.share_insight(turn.deps, author=turn.person, data=share_input)
     await _show(turn, result)
 
 
 async def submit_confirm(turn: Turn, data: dict) -> None:
-    round_id = _number(data.get("meta"))
+    round_id = row_id(data.get("meta"))
     if round_id is None:
         await turn.help(turn.t.gettext(S_STALE_CARD))
         return
@@ -94,7 +87,7 @@ async def _show(turn: Turn, result, buttons: tuple[Button, ...] = ()) -> None:
 
 
 async def press_answer(turn: Turn, data: dict) -> None:
-    round_id = _number(data.get("value"))
+    round_id = row_id(data.get("value"))
     if round_id is None:
         await turn.help(turn.t.gettext(S_STALE_CARD))
         return
@@ -116,7 +109,7 @@ def _without_answers(form: Form) -> Form:
 
 
 async def submit_answer(turn: Turn, data: dict) -> None:
-    round_id = _number(data.get("meta"))
+    round_id = row_id(data.get("meta"))
     if round_id is None:
         await turn.help(turn.t.gettext(S_STALE_CARD))
         return

@@ -186,6 +186,13 @@ class Notice:
     actions: tuple[Button, ...] = ()  # e.g. "Summarise now" under the author's "Shared."
 
 
+def row_id(value) -> int | None:
+    """An id from a button's value or a form's metadata: digits that fit a database id, else None (a
+    payload can hold anything)."""
+    text = value if isinstance(value, str) else str(value)
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2 ** 31 else None
+
+
 def submitted_text(values: dict, key: str) -> str:
     """A submitted form's text field; "" when it is missing or not text (a payload can hold anything)."""
     value = values.get(key)
