@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from core.config import Settings
 from core.domain import focus as rules
 from core.domain.focus import Category, PlanRow, Progress, Start
 from core.domain.refs import ChannelRef, PersonRef, WorkspaceRef
