@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import statistics
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
@@ -14,6 +18,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as `python benchmarks/x.py` from a checkout
 
 from tests.fakes.processes import clean_env, free_port  # noqa: E402,F401 - after the path is set
+
+
+@contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A folder for one run's database and logs: removed when the run ends, kept (and named on stderr)
+    when it fails, for its logs."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    except BaseException:
+        print(f"the run's database and logs are kept in {folder}", file=sys.stderr)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def child_env(**overrides: str) -> dict[str, str]:

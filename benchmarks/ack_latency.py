@@ -25,7 +25,6 @@ import asyncio
 import gc
 import sqlite3
 import sys
-import tempfile
 import time
 from contextlib import closing
 from datetime import date, datetime, timedelta, timezone
@@ -33,8 +32,8 @@ from pathlib import Path
 
 import aiohttp
 
-from _common import (ROOT, child_env, cpu_seconds, free_port, median, percentile, rss_mb, start_process,
-                     stop_process, wait_healthy)
+from _common import (ROOT, child_env, cpu_seconds, free_port, median, percentile, rss_mb, scratch,
+                     start_process, stop_process, wait_healthy)
 from core.bootstrap import build_deps
 from core.config import Settings
 from core.domain.refs import PersonRef, WorkspaceRef
@@ -148,8 +147,7 @@ async def _batch(session: aiohttp.ClientSession, url: str, slack: FakeSlackApi, 
     return latencies
 
 
-async def main(args: argparse.Namespace) -> None:
-    work = Path(tempfile.mkdtemp(prefix="unmeet-bench-"))
+async def main(args: argparse.Namespace, work: Path) -> None:
     database = work / "bench.db"
     database_url = f"sqlite:///{database}"
     await asyncio.to_thread(upgrade, database_url)
@@ -233,4 +231,5 @@ if __name__ == "__main__":
                         help="diagnosis: unmeet serve without its in-process worker (not the default setup)")
     arguments = parser.parse_args()
     KINDS = tuple(kind for kind in KINDS if kind in arguments.kinds.split(","))
-    asyncio.run(main(arguments))
+    with scratch("unmeet-bench-") as folder:
+        asyncio.run(main(arguments, folder))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import socket
 import statistics
 import sys
@@ -156,6 +157,8 @@ async def run(backend: str, n_members: int, n_answers: int) -> str:
     finally:
         if cleanup:
             await _pg_admin(cleanup)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
     return (f"digest: backend={backend} members={n_members} answers={n_answers} build_s={build_s:.3f} "
             f"statements={count}")
 

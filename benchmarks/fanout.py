@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from _common import child_env, cpu_seconds, median, start_process, stop_process
+from _common import child_env, cpu_seconds, median, scratch, start_process, stop_process
 from core.bootstrap import build_deps
 from core.config import Settings
 from core.domain.refs import PersonRef, WorkspaceRef
@@ -51,8 +50,7 @@ class Run:
     duplicated: int
 
 
-async def one_run(args: argparse.Namespace) -> Run:
-    work = Path(tempfile.mkdtemp(prefix="unmeet-fanout-"))
+async def one_run(args: argparse.Namespace, work: Path) -> Run:
     database_url = f"sqlite:///{work / 'fanout.db'}"
     await asyncio.to_thread(upgrade, database_url)
     factor = args.speedup
@@ -114,7 +112,8 @@ async def one_run(args: argparse.Namespace) -> Run:
 async def main(args: argparse.Namespace) -> None:
     runs: list[Run] = []
     for number in range(1, args.runs + 1):
-        run = await one_run(args)
+        with scratch("unmeet-fanout-") as work:
+            run = await one_run(args, work)
         runs.append(run)
         print(f"run {number}: wall_s={run.wall:.1f} ratio={run.wall / run.floor:.2f} "
               f"worker_cpu_ms_per_dm={run.worker_cpu_ms_per_dm:.2f} lost={run.lost} duplicated={run.duplicated}",

@@ -26,7 +26,6 @@ import json
 import random
 import signal
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -37,7 +36,7 @@ from pathlib import Path
 import aiohttp
 import sqlalchemy as sa
 
-from _common import child_env, free_port, median, start_process, wait_healthy
+from _common import child_env, free_port, median, scratch, start_process, wait_healthy
 from core.domain.digest import DigestSchedule
 from core.domain.rounds import zone
 from core.persistence import digest as digest_store
@@ -272,9 +271,8 @@ async def set_digests_due(db: Database, earliest: datetime) -> datetime:
 
 async def soak(*, members: int = 300, channel_count: int = 3, round_count: int = 12, focus_count: int = 60,
                kill_every: float = 3.0, answer_share: float = 0.6, digest_in: float = 60.0, seed: int = 1,
-               work: Path | None = None) -> Result:
+               work: Path) -> Result:
     rng = random.Random(seed)
-    work = work or Path(tempfile.mkdtemp(prefix="unmeet-soak-"))
     name = f"unmeet_soak_{uuid.uuid4().hex[:8]}"
     await _admin(f'CREATE DATABASE "{name}"')
     database_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
@@ -407,8 +405,9 @@ async def _check(db: Database, slack: FakeSlackApi, driver: Driver, channel_ids,
 
 
 async def main(args: argparse.Namespace) -> None:
-    result = await soak(members=args.members, channel_count=args.channels, round_count=args.rounds,
-                        focus_count=args.focus, kill_every=args.kill_every, seed=args.seed)
+    with scratch("unmeet-soak-") as work:  # its processes' logs
+        result = await soak(members=args.members, channel_count=args.channels, round_count=args.rounds,
+                            focus_count=args.focus, kill_every=args.kill_every, seed=args.seed, work=work)
     print(result.line())
     if not result.clean:
         raise SystemExit(1)
