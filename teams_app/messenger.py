@@ -148,14 +148,20 @@ class TeamsMessenger:
         return await self._call(tenant, reference.conversation.id, lambda: self._in(reference, send))
 
     async def _send_once(self, workspace: WorkspaceRef, key: str | None, reference: ConversationReference,
-                         activity: Activity) -> str:
+                         activity: Activity, *, dm: bool) -> str:
         """`_send` under a job's key: recorded as begun before the request goes out, and its activity id
         after. A refusal from Teams (or a request Teams never got) forgets it; anything else (the process
-        dying, a shutdown cancelling the send) leaves the outcome unknown."""
+        dying, a shutdown cancelling the send) leaves the outcome unknown. A DM another worker began
+        meanwhile is theirs to send: its activity id, if known, is returned instead."""
         if key is None:
             return await self._send(workspace.id, reference, activity)
         async with self.deps.db.transaction() as conn:
-            await store.begin_send(conn, workspace, key, reference.conversation.id, now=self.deps.clock.now())
+            began = await store.begin_send(conn, workspace, key, reference.conversation.id, now=self.deps.clock.now(),
+                                           once=dm)
+            earlier = None if began else await store.find_send(conn, key)
+        if not began:
+            log.info("a DM under %s was begun by another worker; not sending it again", key)
+            return (earlier.activity_id if earlier else None) or ""
         try:
             activity_id = await self._send(workspace.id, reference, activity)
         except (ErrorResponseException, MessengerError):
@@ -271,7 +277,8 @@ class TeamsMessenger:
                         thread: str | None = None, key: str | None = None) -> Posted:
         reference = await self._channel_reference(channel, thread)
         try:
-            activity_id = await self._send_once(channel.workspace, key, reference, card_activity(card, summary))
+            activity_id = await self._send_once(channel.workspace, key, reference, card_activity(card, summary),
+                                                dm=False)
         except ErrorResponseException as error:
             raise self._failed(error) from error
         return self._posted(channel, thread, activity_id)
@@ -312,7 +319,7 @@ class TeamsMessenger:
             reference = ConversationReference().deserialize(stored.reference)
             try:
                 return Posted(reference.conversation.id,
-                              await self._send_once(person.workspace, key, reference, activity))
+                              await self._send_once(person.workspace, key, reference, activity, dm=True))
             except ErrorResponseException as error:
                 status, code, _ = error_details(error)
                 if status == 403 and code == "MessageWritesBlocked":
@@ -353,7 +360,8 @@ class TeamsMessenger:
             await store.save_reference(conn, person.workspace, store.PERSON, person.id, serialise(reference),
                                        now=self.deps.clock.now())
         try:
-            return Posted(reference.conversation.id, await self._send_once(person.workspace, key, reference, activity))
+            return Posted(reference.conversation.id,
+                          await self._send_once(person.workspace, key, reference, activity, dm=True))
         except ErrorResponseException as error:
             status, code, _ = error_details(error)
             if status == 403 and code == "MessageWritesBlocked":

@@ -137,13 +137,18 @@ def _generation(key: str):
 
 
 async def begin_send(conn: AsyncConnection, workspace: WorkspaceRef, key: str, conversation_id: str, *,
-                     now: datetime) -> None:
-    """About to send under `key` into `conversation_id`: committed before the request goes out."""
+                     now: datetime, once: bool = False) -> bool:
+    """About to send under `key` into `conversation_id`: committed before the request goes out. With
+    `once` (a DM), only if no send of the job's current generation began: False says another worker
+    already began it (it stalled past its lease, or took over from one that did), so this one mustn't."""
     workspace_id = await repo.ensure_workspace(conn, workspace, now=now)
     values = {"generation": _generation(key), "workspace_id": workspace_id, "conversation_id": conversation_id,
               "activity_id": None, "started_at": now, "sent_at": None}
     statement = upsert(conn, teams_sends).values(key=key, **values)
-    await conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_=values))
+    statement = statement.on_conflict_do_update(
+        index_elements=["key"], set_=values,
+        where=(teams_sends.c.generation != statement.excluded.generation) if once else None)
+    return (await conn.execute(statement.returning(teams_sends.c.key))).first() is not None
 
 
 async def sent(conn: AsyncConnection, key: str, activity_id: str, *, now: datetime) -> None:

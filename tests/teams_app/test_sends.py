@@ -57,6 +57,21 @@ async def test_what_was_sent_under_a_key_is_not_sent_again(here):
     assert len(bob_dms(bc)) == 3
 
 
+async def test_two_workers_sending_the_same_dm_at_once_send_it_once(here):
+    """A worker that stalled past its lease and the one that took its job over: both looked for an
+    earlier send before either began one. The first to begin sends; the other doesn't."""
+    import asyncio
+
+    bc, _, messenger = here
+    first, second = await asyncio.gather(messenger.send_dm(BOB_REF, message("once"), key="dm:race"),
+                                         messenger.send_dm(BOB_REF, message("once"), key="dm:race"))
+    assert len(bob_dms(bc)) == 1
+    assert {first.conversation, second.conversation} == {personal_conversation_id(BOB)}
+    post_a, post_b = await asyncio.gather(messenger.post(GENERAL, message("twice is fine"), key="post:race"),
+                                          messenger.post(GENERAL, message("twice is fine"), key="post:race"))
+    assert len(bc.activities(TEAM_ID)) in (1, 2)  # a channel post is at least once
+
+
 async def test_a_send_teams_refused_is_forgotten_and_sent_on_the_next_try(here):
     bc, _, messenger = here
     bc.fail_next("send", 400)
