@@ -1,5 +1,6 @@
 """Nothing typed is lost: once the answer form closes, the answers are in the database, even if the
-`unmeet serve` that closed it dies before storing them. Real processes, SQLite and PostgreSQL."""
+`unmeet serve` that closed it dies before storing them; and while the database can't take them, the
+form stays open with what was typed. Real processes, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -54,3 +55,33 @@ async def test_answers_acknowledged_by_a_server_killed_right_after_are_stored_by
         assert "What survived" in texts(reply)
         [thanks] = notices_to(second, "U2")
         assert thanks.params["channel"] == "C1" and "Thank you" in texts(thanks.params)
+
+
+async def test_answers_the_database_cannot_take_keep_the_form_open_with_what_was_typed(database_url, tmp_path):
+    async with FakeSlackApi(BOT_TOKEN) as slack:
+        seed(slack)
+        async with serving(slack, database_url, tmp_path, **SETTINGS) as server:
+            round_id = await share(server, "C1", title="Kept open")
+            opened = len(slack.calls_to("views.open"))
+            await server.press("U3", round_id, "C1")
+            await slack.wait_for(lambda: len(slack.calls_to("views.open")) > opened)
+            form = slack.calls_to("views.open")[-1].params["view"]
+
+            async with server.db.transaction() as conn:  # the queue's table gone for a moment
+                await conn.execute(sa.text("ALTER TABLE jobs RENAME TO jobs_away"))
+            try:
+                status, body = await server.submit("U3", form, WORDS)
+            finally:
+                async with server.db.transaction() as conn:
+                    await conn.execute(sa.text("ALTER TABLE jobs_away RENAME TO jobs"))
+            # Slack keeps a form that answers with errors open, with every value as typed
+            assert status == 200 and body == {"response_action": "errors", "errors": {
+                "a1": "Something went wrong on our side. Please try again in a minute."}}, body
+            assert "a view submission failed" in server.log()
+
+            told = len(notices_to(server, "U3"))
+            status, body = await server.submit("U3", form, WORDS)
+            assert status == 200 and body in (None, {"response_action": "clear"}), body
+            await slack.wait_for(lambda: len(notices_to(server, "U3")) > told, timeout=15)
+            async with server.db.transaction() as conn:
+                assert (await conn.execute(sa.select(answers.c.texts))).scalars().all() == [list(WORDS.values())]
