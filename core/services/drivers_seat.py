@@ -9,7 +9,7 @@ before sending, that its day is still a counted day of the person's current run 
 skipped day, a day already planned or rated: nothing is sent, and a key is never queued twice, so
 there is no second nudge for a day) and passes the nudge gate (during focus time it waits until the
 session ends). A skipped day makes the run a day longer: the new day's jobs are queued and the week
-card moves.
+card moves. Tasks first named after the day's evening question came (and found none) bring it at once.
 
 The coach gets a copy of each rated day (`seat-coach-day:{run}:{day}`) and of the week card
 (`seat-coach-week:{run}`) while the run is shared with them; their feedback is a DM to the participant
@@ -256,9 +256,14 @@ async def save_tasks(deps: Deps, *, person: PersonRef, value: str, kinds: tuple[
                                             errors=errors))
         run, day = found
         was_skipped = row is not None and row.skipped
+        first_plan = row is None or not row.tasks
         await store.save_tasks(conn, run, day, tuple(Task(k, rules.clean(x)) for k, x in zip(kinds, texts)), now)
         if was_skipped:  # counted again: the run is a day shorter than it had become
             await _schedule(conn, run, member, now)
+        if first_plan and now >= rules.evening(day, member.tz):  # named after the evening's question found none
+            await queue.enqueue(conn, EVENING_KIND, _key("evening", run.id, day),
+                                {"run": run.id, "member": member.id, "day": day.isoformat()}, due_at=now, now=now,
+                                workspace_id=run.workspace_id, rearm=True)
         await _refresh_home(conn, member, "planned", now)
     return Done(views.tasks_saved(t))
 

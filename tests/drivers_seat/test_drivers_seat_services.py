@@ -175,6 +175,23 @@ async def test_a_skipped_day_is_not_counted_and_a_missed_day_gets_no_second_nudg
     assert "not counted" in text_of(w.messenger.dms("U1")[-1].message)
 
 
+async def test_tasks_named_after_the_evening_still_get_the_evening_question_once(world):
+    w = world
+    await seat.command(w.deps, person=w.ann, text="start 2")
+    run = await run_id(w)
+    await at(w, datetime(2026, 3, 5, 8, tzinfo=UTC))
+    await at(w, datetime(2026, 3, 5, 16, tzinfo=UTC))  # 17:00: no tasks yet, so no question
+    assert seat_dms(w.messenger, "U1") == [f"seat-morning:{run}:2026-03-05"]
+    w.clock.current = datetime(2026, 3, 5, 18, tzinfo=UTC)  # she names them at 19:00
+    value = f"{run}:2026-03-05"
+    for _ in range(2):  # and changes them once
+        assert isinstance(await seat.save_tasks(w.deps, person=w.ann, value=value, kinds=("proactive", "reactive",
+                                                "stuff"), texts=("plan", "answer", "expenses")), seat.Done)
+        await w.worker.run_due()
+    assert seat_dms(w.messenger, "U1")[1:] == [f"seat-evening:{run}:2026-03-05"]
+    assert "expenses" in text_of(w.messenger.dms("U1")[-1].message)
+
+
 async def test_stop_ends_the_run_and_its_nudges(world):
     w = world
     await seat.command(w.deps, person=w.ann, text="start")
