@@ -29,6 +29,7 @@ NOTE_MAX = 500
 OTHER_MAX = 100  # the free-text decision kind
 DAY_END = time(17, 0)  # a start after this begins the next working day; the report is due then
 NUDGE_TIME = time(16, 30)  # "were you stuck today?", in each person's own zone
+ROSTER_TIME = time(9, 0)  # each later log day the channel is read again, in the log's zone: who joined
 HALF_DAY_HOURS = 4.0  # working hours
 
 

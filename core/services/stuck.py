@@ -3,7 +3,9 @@ end-of-day question, the status, and the decision-rights report when it ends.
 
 Every log starts through `begin_log`: it stores the log and queues its jobs in the caller's
 transaction — `stuck-start:{log}` (the channel's announcement and every member's end-of-day
-questions, `stuck-nudge:{log}:{member}:{day}`) and `stuck-report:{log}` at 17:00 of the last day.
+questions, `stuck-nudge:{log}:{member}:{day}`), `stuck-roster:{log}:{day}` at 09:00 of each later day
+(the channel read again: who joined since gets the questions still to come) and `stuck-report:{log}`
+at 17:00 of the last day.
 A question that focus time or the team's hours push past its day is dropped: that day is over, the
 next one has its own. The report reads the entries' kinds, deciders and waits only: no text, no names.
 """
@@ -30,7 +32,7 @@ from core.messages.model import Form, Message
 from core.persistence import agreements as agreement_store
 from core.persistence import repository as repo
 from core.persistence import stuck as store
-from core.persistence.repository import MemberRow
+from core.persistence.repository import MemberRow, WorkspaceRow
 from core.persistence.stuck import LogRow
 from core.ports import Unreachable
 from core.services.deps import Deps
@@ -42,6 +44,7 @@ log = logging.getLogger("unmeet.stuck")
 START_JOB = "stuck.start"
 NUDGE_JOB = "stuck.nudge"
 REPORT_JOB = "stuck.report"
+ROSTER_JOB = "stuck.roster"
 
 E_NO_CHANNEL = N_("Use this in the team's channel.")
 E_NOT_LEAD = N_("Only the lead of this team's agreement or a channel admin can start a stuck log.")
@@ -121,6 +124,9 @@ async def begin_log(deps: Deps, conn: AsyncConnection, *, workspace_id: int, cha
         return None
     await queue.enqueue(conn, START_JOB, f"stuck-start:{log_id}", {"log": log_id}, due_at=now, now=now,
                         workspace_id=workspace_id)
+    for day in log_days[1:]:
+        await queue.enqueue(conn, ROSTER_JOB, f"stuck-roster:{log_id}:{day.isoformat()}", {"log": log_id},
+                            due_at=rules.at(day, rules.ROSTER_TIME, tz), now=now, workspace_id=workspace_id)
     await queue.enqueue(conn, REPORT_JOB, f"stuck-report:{log_id}", {"log": log_id},
                         due_at=rules.report_due(log_days, tz), now=now, workspace_id=workspace_id)
     return log_id
@@ -207,16 +213,18 @@ async def not_stuck(deps: Deps, *, person: PersonRef) -> Message:
 
 
 # --- jobs ---------------------------------------------------------------------------------------------
-async def start_job(deps: Deps, job: Job) -> None:
-    """The announcement in the channel, and each member's end-of-day questions for the log's days."""
+async def _running_log(deps: Deps, log_id: int) -> tuple[LogRow, WorkspaceRow] | None:
     async with deps.db.transaction() as conn:
-        row = await store.get_log(conn, job.payload["log"])
+        row = await store.get_log(conn, log_id)
         workspace = await repo.get_workspace(conn, row.workspace_id) if row else None
-    if row is None or not row.running:
-        return
-    messenger = deps.messenger(workspace.ref.platform)
-    channel = ChannelRef(workspace.ref, row.channel_external_id)
-    people = [p for p in await messenger.channel_members(channel) if not p.is_bot and not p.deleted]
+    return (row, workspace) if row is not None and row.running else None
+
+
+async def _queue_questions(deps: Deps, row: LogRow, channel: ChannelRef) -> None:
+    """The end-of-day questions still to come for everyone in the channel now; one key per person and
+    day, so those queued already stay as they are."""
+    people = [p for p in await deps.messenger(channel.workspace.platform).channel_members(channel)
+              if not p.is_bot and not p.deleted]
     members = [await known_person(deps, person.ref) for person in people]  # their zones and languages
     now = deps.clock.now()
     async with deps.db.transaction() as conn:
@@ -225,12 +233,31 @@ async def start_job(deps: Deps, job: Job) -> None:
                 await queue.enqueue(conn, NUDGE_JOB, f"stuck-nudge:{row.id}:{member.id}:{day.isoformat()}",
                                     {"log": row.id, "member": member.id, "day": day.isoformat()}, due_at=at, now=now,
                                     workspace_id=row.workspace_id)
+
+
+async def start_job(deps: Deps, job: Job) -> None:
+    """The announcement in the channel, and each member's end-of-day questions for the log's days."""
+    found = await _running_log(deps, job.payload["log"])
+    if found is None:
+        return
+    row, workspace = found
+    messenger = deps.messenger(workspace.ref.platform)
+    channel = ChannelRef(workspace.ref, row.channel_external_id)
+    await _queue_questions(deps, row, channel)
     t = translator(workspace.locale, deps.settings.unmeet_default_locale)
     if job.recovered and await messenger.find_sent(channel, job.key) is not None:
         return
     announcement = views.started(t, first=row.days[0], last=row.days[-1], days=len(row.days),
                                  shortcut=workspace.ref.platform == "slack")
     await messenger.post(channel, announcement, key=job.key)
+
+
+async def roster_job(deps: Deps, job: Job) -> None:
+    """A later log day's morning: someone who joined the channel since gets the questions still to come."""
+    found = await _running_log(deps, job.payload["log"])
+    if found is not None:
+        row, workspace = found
+        await _queue_questions(deps, row, ChannelRef(workspace.ref, row.channel_external_id))
 
 
 async def nudge_job(deps: Deps, job: Job) -> None:
@@ -335,4 +362,4 @@ async def adopt(deps: Deps, *, person: PersonRef, value: str) -> Message:
     return views.adopted(t, added.added, needs_principle=added.needs_principle)
 
 
-STUCK_JOBS = {START_JOB: start_job, NUDGE_JOB: nudge_job, REPORT_JOB: report_job}
+STUCK_JOBS = {START_JOB: start_job, ROSTER_JOB: roster_job, NUDGE_JOB: nudge_job, REPORT_JOB: report_job}

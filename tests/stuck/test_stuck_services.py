@@ -193,6 +193,25 @@ async def member_ids(deps, p) -> dict[str, int]:
         return {name: (await repo.find_member(conn, ref)).id for name, ref in p.items()}
 
 
+async def test_someone_who_joins_the_channel_mid_log_gets_the_questions_still_to_come(world):
+    deps, messenger, worker, clock, p = world
+    await stuck.stuck_command(deps, person=p["lea"], channel_id="C1", text="start 3")  # Tue 24 - Thu 26 March
+    await worker.run_due()
+    zoe = messenger.add_person(WS, "UZOE", "Zoe", tz="Europe/Brussels", locale="en-GB")
+    messenger.channels["C1"].append(zoe.id)  # she joins on the first day, after the start
+    clock.current = datetime(2026, 3, 24, 15, 30, tzinfo=UTC)
+    await worker.run_due()
+    assert nudges(messenger, "UZOE") == [] and len(nudges(messenger, "UBOB")) == 1
+    for day in (25, 26):
+        clock.current = datetime(2026, 3, day, 8, tzinfo=UTC)  # 09:00: the channel is read again
+        await worker.run_due()
+        clock.current = datetime(2026, 3, day, 15, 30, tzinfo=UTC)
+        await worker.run_due()
+    zoe_id = (await member_ids(deps, {"zoe": zoe}))["zoe"]
+    assert nudges(messenger, "UZOE") == [f"stuck-nudge:1:{zoe_id}:2026-03-25", f"stuck-nudge:1:{zoe_id}:2026-03-26"]
+    assert len(nudges(messenger, "UBOB")) == 3  # the others: once a day, as before
+
+
 async def test_the_agreements_action_starts_the_log_once(world):
     from core.domain.agreements import ActionInput, AgreementInput
 
