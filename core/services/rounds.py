@@ -33,6 +33,7 @@ from core.persistence.agreements import rules_for_external_channel
 from core.persistence.repository import AnswerRow, MemberRow, RoundRow
 from core.ports import Person, RetryLater, Unreachable
 from core.services.deps import Deps
+from core.services.outcomes import Invalid
 from core.services import completions
 from core.services.nudges import hold_nudge
 
@@ -40,13 +41,6 @@ log = logging.getLogger("unmeet.rounds")
 
 MEMBER_INFO_MAX_AGE = timedelta(days=7)
 HOME_REFRESH = "home.refresh"  # publish a person's Home again (core.services.home runs it)
-
-
-@dataclass(frozen=True)
-class Invalid:
-    """The form again, with the person's values and a sentence per wrong field."""
-
-    form: Form
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ next one has its own. The report reads the entries' kinds, deciders and waits on
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy.exc import NoResultFound
@@ -36,6 +36,7 @@ from core.persistence.repository import MemberRow, WorkspaceRow
 from core.persistence.stuck import LogRow
 from core.ports import Unreachable
 from core.services.deps import Deps
+from core.services.outcomes import Done, Invalid
 from core.services.nudges import nudge_moment
 from core.services.rounds import errors_text, known_person, person_translator
 
@@ -50,16 +51,6 @@ E_NO_CHANNEL = N_("Use this in the team's channel.")
 E_NOT_LEAD = N_("Only the lead of this team's agreement or a channel admin can start a stuck log.")
 E_ALREADY = N_("A stuck log already runs in this channel, until {last}.")
 E_ENDED = N_("This stuck log has ended, so nothing was saved. Your text is still here to copy.")
-
-
-@dataclass(frozen=True)
-class Invalid:
-    form: Form
-
-
-@dataclass(frozen=True)
-class Done:
-    message: Message
 
 
 async def _who(deps: Deps, person: PersonRef) -> tuple[MemberRow, Translator]:
