@@ -6,14 +6,14 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from core.domain.digest import week_of, week_starting
+from core.domain.digest import week_of
 from core.messages.digest import digest_message
 from core.messages.i18n import translator
-from core.messages.model import plain_text
 from core.persistence import digest as store
 from core.persistence.tables_focus import focus_sessions, meeting_checks
 from core.services.digest import build_digest
 from tests.digest.seed import World
+from tests.fakes.messenger import text_of
 
 UTC = timezone.utc
 TZ = "Europe/Brussels"
@@ -21,15 +21,6 @@ TZ = "Europe/Brussels"
 # it runs from 18 Oct 22:00 UTC to 25 Oct 23:00 UTC (169 hours).
 DST_WEEK_DAY = datetime(2026, 10, 21, 10, 0, tzinfo=UTC)
 NOW = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)  # built afterwards (a late digest job)
-
-
-def text_of(message) -> str:
-    parts = []
-    for block in message.blocks:
-        for name in ("text",):
-            value = getattr(block, name, None)
-            parts.append(value if isinstance(value, str) else plain_text(value) if value else "")
-    return "\n".join(parts)
 
 
 async def seeded(db, *, locale=None):

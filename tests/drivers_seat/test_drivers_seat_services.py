@@ -19,7 +19,7 @@ from core.llm.offline import OfflineSummariser
 from core.messages import drivers_seat as views
 from core.messages.digest import digest_message
 from core.messages.i18n import translator
-from core.messages.model import Actions, Form, Message, plain_text
+from core.messages.model import Message
 from core.persistence import repository as repo
 from core.persistence.drivers_seat import DayRow, RunRow, Task
 from core.persistence.tables_drivers_seat import seat_days, seat_runs
@@ -28,13 +28,12 @@ from core.services import drivers_seat as seat
 from core.services import focus, home, privacy
 from core.services.deps import Deps
 from core.services.digest import build_digest
-from core.services.nudges import NUDGE_KINDS
 from core.persistence import digest as digest_store
 from slack_app import render as slack_render
 from teams_app import render as teams_render
 from tests.digest.seed import World as DigestWorld
 from tests.fakes.cards import assert_valid_card
-from tests.fakes.messenger import FakeMessenger
+from tests.fakes.messenger import FakeMessenger, buttons, text_of
 from tests.fakes.slack_api import block_kit_problems
 
 WS = WorkspaceRef("slack", "T1")
@@ -43,23 +42,6 @@ THURSDAY = datetime(2026, 3, 5, 7, tzinfo=UTC)  # 08:00 in Brussels
 DAYS = [date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 11)]
 COLOURS = [("green", "red", "green"), ("green", "orange", "red"), ("orange", "orange", "green"),
            ("green", "red", "red"), ("red", "green", "green")]
-
-
-def text_of(result: Message | Form) -> str:
-    if isinstance(result, Form):
-        return " ".join([result.title, *(plain_text(b.text) for b in result.intro if hasattr(b, "text")),
-                         *(i.label for i in result.inputs), *result.errors.values()])
-    parts = []
-    for block in result.blocks:
-        value = getattr(block, "text", None)
-        parts.append(value if isinstance(value, str) else plain_text(value) if value else "")
-        if isinstance(block, Actions):
-            parts += [b.label for b in block.buttons]
-    return " ".join(parts)
-
-
-def buttons(message: Message) -> list:
-    return [b for block in message.blocks if isinstance(block, Actions) for b in block.buttons]
 
 
 @pytest.fixture

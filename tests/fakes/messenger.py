@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from core.domain.refs import ChannelRef, PersonRef, Posted
-from core.messages.model import Message, Notice
+from core.messages.model import Actions, Form, Message, Notice, plain_text
 from core.ports import Person, RetryLater, Unreachable
 
 
@@ -74,3 +74,23 @@ class FakeMessenger:
 
     def dms(self, user_id: str) -> list[Sent]:
         return [s for s in self.sent if s.conversation == f"D{user_id}"]
+
+
+def text_of(result: Message | Form) -> str:
+    """What a person reads of a message (its blocks' text and its buttons) or of a form (its title,
+    intro, field labels and errors), one part a line."""
+    if isinstance(result, Form):
+        parts = [result.title, *(plain_text(b.text) for b in result.intro if hasattr(b, "text")),
+                 *(i.label for i in result.inputs), *result.errors.values()]
+        return "\n".join(parts)
+    parts = []
+    for block in result.blocks:
+        value = getattr(block, "text", None)
+        parts.append(value if isinstance(value, str) else plain_text(value) if value else "")
+        if isinstance(block, Actions):
+            parts += [b.label for b in block.buttons]
+    return "\n".join(parts)
+
+
+def buttons(message: Message) -> list:
+    return [b for block in message.blocks if isinstance(block, Actions) for b in block.buttons]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -15,12 +15,12 @@ from core.domain.meetings import CheckInput
 from core.domain.refs import PersonRef, WorkspaceRef
 from core.domain.rounds import DEFAULT_QUESTIONS, ShareInput
 from core.llm.offline import OfflineSummariser
-from core.messages.model import Actions, Form, Message, plain_text
+from core.messages.model import Form, Message, plain_text
 from core.persistence.tables_focus import focus_sessions, user_tokens
 from core.ports import FixedClock
 from core.services import focus, meetings, rounds, tokens
 from core.services.deps import Deps
-from tests.fakes.messenger import FakeMessenger
+from tests.fakes.messenger import FakeMessenger, buttons, text_of
 
 WS = WorkspaceRef("slack", "T1")
 
@@ -77,19 +77,6 @@ async def world(db):
     w = World()
     w.deps, w.messenger, w.clock, w.setter, w.worker, w.ann = deps, messenger, clock, setter, worker, ann
     return w
-
-
-def text_of(message: Message) -> str:
-    parts = []
-    for block in message.blocks:
-        for attr in ("text",):
-            value = getattr(block, attr, None)
-            parts.append(value if isinstance(value, str) else plain_text(value) if value else "")
-    return " ".join(parts)
-
-
-def buttons(message: Message) -> list:
-    return [b for block in message.blocks if isinstance(block, Actions) for b in block.buttons]
 
 
 async def test_without_a_token_the_session_is_recorded_and_connect_is_offered(world):

@@ -21,7 +21,7 @@ from core.llm.offline import OfflineSummariser
 from core.messages import one_thing as views
 from core.messages.digest import digest_message
 from core.messages.i18n import translator
-from core.messages.model import Actions, Form, Header, Message, plain_text
+from core.messages.model import Form, Header, Message
 from core.persistence import digest as digest_store
 from core.persistence.tables import jobs
 from core.persistence.tables_one_thing import one_things
@@ -34,29 +34,12 @@ from slack_app import render as slack_render
 from teams_app import render as teams_render
 from tests.digest.seed import World as DigestWorld
 from tests.fakes.cards import assert_valid_card
-from tests.fakes.messenger import FakeMessenger
+from tests.fakes.messenger import FakeMessenger, buttons, text_of
 from tests.fakes.slack_api import block_kit_problems
 
 WS = WorkspaceRef("slack", "T1")
 UTC = timezone.utc
 TUESDAY = datetime(2026, 3, 3, 9, tzinfo=UTC)  # 10:00 in Brussels
-
-
-def text_of(result: Message | Form) -> str:
-    if isinstance(result, Form):
-        return " ".join([result.title, *(plain_text(b.text) for b in result.intro if hasattr(b, "text")),
-                         *result.errors.values()])
-    parts = []
-    for block in result.blocks:
-        value = getattr(block, "text", None)
-        parts.append(value if isinstance(value, str) else plain_text(value) if value else "")
-        if isinstance(block, Actions):
-            parts += [b.label for b in block.buttons]
-    return " ".join(parts)
-
-
-def buttons(message: Message) -> list:
-    return [b for block in message.blocks if isinstance(block, Actions) for b in block.buttons]
 
 
 @pytest.fixture

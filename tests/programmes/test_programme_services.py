@@ -21,7 +21,7 @@ from core.domain.programmes import Setup
 from core.domain.refs import WorkspaceRef
 from core.domain.rounds import reminder_time
 from core.llm.offline import OfflineSummariser
-from core.messages.model import Actions, Form, Message, plain_text
+from core.messages.model import Form, Message
 from core.persistence.tables_programmes import programmes as programmes_table
 from core.ports import FixedClock
 from core.services import home, one_thing, privacy
@@ -30,7 +30,7 @@ from core.services.deps import Deps
 from slack_app import render as slack_render
 from teams_app import render as teams_render
 from tests.fakes.cards import assert_valid_card
-from tests.fakes.messenger import FakeMessenger
+from tests.fakes.messenger import FakeMessenger, buttons, text_of
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import block_kit_problems
 
@@ -44,22 +44,6 @@ TEMPLATE_TITLES = ("Choose your One Thing", "Do the Driver's Seat week",
                    "Plan your focus time (goal: 4 h a week) and tell your colleagues why",
                    "Share an insight with your team as a round, not a meeting",
                    "Hold the team meeting and publish an agreement; bring it to session 3")
-
-
-def text_of(result: Message | Form) -> str:
-    if isinstance(result, Form):
-        return " ".join([result.title, *(i.label for i in result.inputs), *result.errors.values()])
-    parts = []
-    for block in result.blocks:
-        value = getattr(block, "text", None)
-        parts.append(value if isinstance(value, str) else plain_text(value) if value else "")
-        if isinstance(block, Actions):
-            parts += [b.label for b in block.buttons]
-    return "\n".join(parts)
-
-
-def buttons(message: Message) -> list:
-    return [b for block in message.blocks if isinstance(block, Actions) for b in block.buttons]
 
 
 def marks(shown: str, who: str) -> str:

@@ -20,7 +20,7 @@ from core.domain.refs import WorkspaceRef
 from core.domain.stuck import EntryInput
 from core.messages import stuck as views
 from core.messages.i18n import translator
-from core.messages.model import Actions, Form, Message, plain_text
+from core.messages.model import Actions, Form, Message
 from core.persistence import agreements as agreement_store
 from core.persistence import repository as repo
 from core.persistence.db import Database
@@ -32,26 +32,13 @@ from core.services import agreements, focus, privacy, stuck
 from slack_app import render as slack_render
 from teams_app import render as teams_render
 from tests.fakes.cards import assert_valid_card
-from tests.fakes.messenger import FakeMessenger
+from tests.fakes.messenger import FakeMessenger, text_of
 from tests.fakes.slack_api import block_kit_problems
 
 WS = WorkspaceRef("slack", "T1")
 UTC = timezone.utc
 TUESDAY = datetime(2026, 3, 24, 9, tzinfo=UTC)  # 10:00 in Brussels; summer time starts on Sunday 29 March
 LAST_DAY = date(2026, 4, 6)  # ten working days: 24-27 March, 30 March-3 April, 6 April
-
-
-def text_of(result: Message | Form) -> str:
-    if isinstance(result, Form):
-        return " ".join([result.title, *(plain_text(b.text) for b in result.intro if hasattr(b, "text")),
-                         *result.errors.values()])
-    parts = []
-    for block in result.blocks:
-        value = getattr(block, "text", None)
-        parts.append(value if isinstance(value, str) else plain_text(value) if value else "")
-        if isinstance(block, Actions):
-            parts += [b.label for b in block.buttons]
-    return " ".join(parts)
 
 
 @pytest.fixture
