@@ -171,6 +171,9 @@ def zone(tz: str | None) -> ZoneInfo:
 WORK_START = time(9, 0)
 WORK_END = time(17, 0)
 LATEST_REMINDER = time(16, 0)  # an hour before the end of the day, so there is time to answer
+# A round's reminder never follows its questions sooner than this: shared on a Friday afternoon for
+# Monday, the reminder's Friday 16:00 has passed, and the next working moment would be at once.
+REMINDER_GAP = timedelta(hours=2)
 
 
 def _is_workday(day: date) -> bool:
@@ -179,8 +182,9 @@ def _is_workday(day: date) -> bool:
 
 def reminder_time(deadline: datetime, tz: str | None, now: datetime) -> datetime | None:
     """When to remind someone who has not answered: about 24 hours before the deadline, moved back
-    into their working hours; if that moment has passed, the next working moment that is still at
-    least an hour before the deadline; None if there is no such moment. DST-correct (zoneinfo)."""
+    into their working hours; if that moment is before `now` (or whatever later moment the caller
+    gives), the next working moment from then on that is still at least an hour before the deadline;
+    None if there is no such moment. DST-correct (zoneinfo)."""
     zi = zone(tz)
     target = (deadline - timedelta(hours=24)).astimezone(zi)
     if not (_is_workday(target.date()) and WORK_START <= target.time() < WORK_END):

@@ -439,7 +439,7 @@ async def send_dm(deps: Deps, job: Job) -> None:
             await repo.update_recipient(conn, round_.id, member.id, dm_conversation=posted.conversation,
                                         dm_id=posted.id)
             await _refresh_homes(conn, round_, "open", now, only=member)
-            when = rules.reminder_time(round_.deadline_at, member.tz, now)
+            when = rules.reminder_time(round_.deadline_at, member.tz, now + rules.REMINDER_GAP)
             if when is not None:
                 await queue.enqueue(conn, "round.remind", f"remind:{round_.id}:{member.id}",
                                     {"round": round_.id, "member": member.id}, due_at=when, now=now,

@@ -103,5 +103,14 @@ def test_reminder_in_a_short_round_is_the_next_working_moment_or_none():
     assert rules.reminder_time(deadline, "Europe/Brussels", late) is None
 
 
+def test_a_round_shared_on_friday_afternoon_for_monday_reminds_on_monday_not_at_once():
+    deadline = datetime(2026, 12, 14, 17, 0, tzinfo=BRUSSELS)  # Monday 17:00: ideally Friday 16:00
+    for shared, reminded in ((datetime(2026, 12, 11, 16, 30), datetime(2026, 12, 14, 9, 0)),  # after it
+                             (datetime(2026, 12, 11, 14, 30), datetime(2026, 12, 11, 16, 30)),  # too close
+                             (datetime(2026, 12, 11, 13, 0), datetime(2026, 12, 11, 16, 0))):
+        when = rules.reminder_time(deadline, "Europe/Brussels", shared.replace(tzinfo=BRUSSELS) + rules.REMINDER_GAP)
+        assert local(when) == reminded.replace(tzinfo=BRUSSELS)
+
+
 def test_unknown_time_zone_falls_back_to_utc():
     assert rules.zone("Mars/Olympus").key == "UTC"
