@@ -7,12 +7,12 @@ real time."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from core.domain import programmes as rules
 from core.domain.rounds import next_working_moment, reminder_time, zone
-from tests.fakes.teams_activities import CHANNEL_ID, card_submit, channel_message, personal_conversation_id
-from tests.programmes.test_slack_programmes import marks
+from tests.fakes.teams_activities import card_submit, channel_message, personal_conversation_id
+from tests.programmes.test_slack_programmes import marks, session_days
 from tests.teams_app.conftest import ANN, BOB, CEM, DIRK, card_of, card_text, inputs, submit_data
 from tests.teams_app.conftest import world  # noqa: F401 - the fixture: a team of five and the server
 from tests.drivers_seat.test_teams_drivers_seat import say
@@ -41,15 +41,6 @@ def assignment_cards(world, person) -> list[dict]:
             if any(w in card_text(a) for w in words)]
 
 
-def working_for_all(now: datetime) -> datetime:
-    """The next moment in working hours both for Ann, whose Teams client tells her zone (Brussels), and
-    for the cohort, whose zone Teams doesn't tell the bot before they write (UTC): at 00:30 in Brussels,
-    09:00 there is still 08:00 in UTC, and the assignment waits for the person's own working hours."""
-    while (later := max(next_working_moment(now, zone(TZ)), next_working_moment(now, zone("UTC")))) != now:
-        now = later
-    return now
-
-
 async def test_a_coach_runs_a_programme_in_a_teams_channel(world):
     bc = world.connector
     refused = await say(world, ANN, "programme new")  # a 1:1 chat has no cohort
@@ -61,7 +52,7 @@ async def test_a_coach_runs_a_programme_in_a_teams_channel(world):
     card = card_of(form)
     assert inputs(card)["name"] == "Value creation trajectory" and inputs(card)["assignment0"] == "Choose your One Thing"
     today = datetime.now(zone(TZ)).date()
-    dates = [today - timedelta(days=7), today + timedelta(days=14), today + timedelta(days=49)]
+    dates = session_days(today)
     bad = {**submit_data(card), **inputs(card), "name": "", "session3": dates[0].isoformat()}
     await world.send(card_submit(bc.service_url, bad, sender=ANN, reply_to_id=form["id"], conversation_id=thread))
     again = await bc.wait_for(lambda: "Please fill this in." in card_text(bc.activities(thread)[0])
@@ -84,7 +75,7 @@ async def test_a_coach_runs_a_programme_in_a_teams_channel(world):
     assert "Ann Peeters" not in shown
 
     # What session 1 opened, in each person's chat and language, once.
-    working = working_for_all(datetime.now(UTC) + timedelta(seconds=1)) + timedelta(minutes=1)
+    working = next_working_moment(datetime.now(UTC) + timedelta(seconds=1), zone(TZ)) + timedelta(minutes=1)
     await world.run_due(working)
     bob = await bc.wait_for(lambda: len(assignment_cards(world, BOB)) == 3 and assignment_cards(world, BOB))
     cem = await bc.wait_for(lambda: len(assignment_cards(world, CEM)) == 3 and assignment_cards(world, CEM))
