@@ -32,7 +32,7 @@ class MemberRow:
     ref: PersonRef
     name: str
     locale: str | None
-    tz: str | None
+    tz: str | None  # the person's zone, else their workspace's (Teams tells a zone only once they write)
     is_bot: bool
     deleted: bool
     unreachable: str | None
@@ -86,6 +86,13 @@ async def ensure_workspace(conn: AsyncConnection, ref: WorkspaceRef, *, now: dat
     await conn.execute(statement)
     return (await conn.execute(sa.select(workspaces.c.id).where(
         workspaces.c.platform == ref.platform, workspaces.c.external_id == ref.id))).scalar_one()
+
+
+async def adopt_zone(conn: AsyncConnection, workspace_id: int, tz: str) -> None:
+    """A workspace without a time zone takes this one: the first a person's client told (Teams). It is
+    the zone of its people whose own zone isn't known yet, better than UTC for a team in one place."""
+    await conn.execute(sa.update(workspaces).where(workspaces.c.id == workspace_id, workspaces.c.tz.is_(None))
+                       .values(tz=tz))
 
 
 async def get_workspace(conn: AsyncConnection, workspace_id: int) -> WorkspaceRow:
@@ -166,14 +173,14 @@ _member_cols = [members.c.id, members.c.workspace_id, members.c.external_id, mem
 
 
 def _member(row, workspace: WorkspaceRef) -> MemberRow:
-    return MemberRow(row.id, row.workspace_id, PersonRef(workspace, row.external_id), row.name, row.locale, row.tz,
-                     row.is_bot, row.deleted, row.unreachable, row.refreshed_at, row.ws_locale, row.home_opened_at)
+    return MemberRow(row.id, row.workspace_id, PersonRef(workspace, row.external_id), row.name, row.locale,
+                     row.tz or row.ws_tz, row.is_bot, row.deleted, row.unreachable, row.refreshed_at, row.ws_locale, row.home_opened_at)
 
 
 # Built once, with the id as a parameter: every job reads its round and person, and building the query
 # (and its cache key) each time cost about as much as running it.
 _MEMBER_BY_ID = (sa.select(*_member_cols, workspaces.c.platform, workspaces.c.external_id.label("ws_external"),
-                           workspaces.c.locale.label("ws_locale"))
+                           workspaces.c.locale.label("ws_locale"), workspaces.c.tz.label("ws_tz"))
                  .join(workspaces, workspaces.c.id == members.c.workspace_id)
                  .where(members.c.id == sa.bindparam("member_id")))
 
@@ -183,7 +190,8 @@ async def get_member(conn: AsyncConnection, member_id: int) -> MemberRow:
     return _member(row, WorkspaceRef(row.platform, row.ws_external))
 
 
-_MEMBER_BY_REF = (sa.select(*_member_cols, workspaces.c.locale.label("ws_locale"))  # built once, like _MEMBER_BY_ID
+_MEMBER_BY_REF = (sa.select(*_member_cols, workspaces.c.locale.label("ws_locale"),  # built once, like _MEMBER_BY_ID
+                             workspaces.c.tz.label("ws_tz"))
                   .join(workspaces, workspaces.c.id == members.c.workspace_id)
                   .where(workspaces.c.platform == sa.bindparam("platform"),
                          workspaces.c.external_id == sa.bindparam("workspace"),
@@ -252,7 +260,7 @@ async def get_round(conn: AsyncConnection, round_id: int) -> RoundRow | None:
     ws = WorkspaceRef(row.platform, row.ws_external)
     workspace = WorkspaceRow(row.workspace_id, ws, row.ws_name, row.ws_locale, row.ws_tz)
     author_row = MemberRow(row.author_id, row.workspace_id, PersonRef(ws, row.a_external), row.a_name, row.a_locale,
-                           row.a_tz, row.a_bot, row.a_deleted, row.a_unreachable, row.a_refreshed, row.ws_locale,
+                           row.a_tz or row.ws_tz, row.a_bot, row.a_deleted, row.a_unreachable, row.a_refreshed, row.ws_locale,
                            row.a_home_opened)
     post = Posted(row.post_conversation, row.post_id) if row.post_id else None
     return RoundRow(row.id, workspace, ChannelRef(ws, row.ch_external), row.channel_id, author_row, row.title,
@@ -331,7 +339,8 @@ async def save_answer(conn: AsyncConnection, round_id: int, member_id: int, text
 
 def _answer_query():
     return (sa.select(answers, *[c.label(f"m_{c.name}") for c in _member_cols], workspaces.c.platform,
-                      workspaces.c.external_id.label("ws_external"), workspaces.c.locale.label("ws_locale"))
+                      workspaces.c.external_id.label("ws_external"), workspaces.c.locale.label("ws_locale"),
+                      workspaces.c.tz.label("ws_tz"))
             .join(members, members.c.id == answers.c.member_id)
             .join(workspaces, workspaces.c.id == members.c.workspace_id))
 
@@ -339,7 +348,7 @@ def _answer_query():
 def _answer(row) -> AnswerRow:
     ws = WorkspaceRef(row.platform, row.ws_external)
     member = MemberRow(row.m_id, row.m_workspace_id, PersonRef(ws, row.m_external_id), row.m_name, row.m_locale,
-                       row.m_tz, row.m_is_bot, row.m_deleted, row.m_unreachable, row.m_refreshed_at, row.ws_locale,
+                       row.m_tz or row.ws_tz, row.m_is_bot, row.m_deleted, row.m_unreachable, row.m_refreshed_at, row.ws_locale,
                        row.m_home_opened_at)
     reply = Posted(row.reply_conversation, row.reply_id) if row.reply_id else None
     return AnswerRow(row.id, row.round_id, member, tuple(row.texts), row.version, row.updated_at, reply)

@@ -111,10 +111,13 @@ async def remember_person(conn: AsyncConnection, person: PersonRef, *, now: date
                           reachable: bool = False) -> None:
     """What an activity or a roster says about a person (only the facts given change).
     `left=True` marks someone who left the team (core stops messaging them); `reachable=True` (they
-    just wrote to the bot in their 1:1 chat) forgets an earlier failure to reach them."""
+    just wrote to the bot in their 1:1 chat) forgets an earlier failure to reach them. The first zone a
+    client tells becomes the workspace's, for the people whose own zone isn't known yet."""
     workspace_id = await repo.ensure_workspace(conn, person.workspace, now=now)
     member_id = await repo.ensure_member(conn, workspace_id, person.id, now=now, name=name or None, locale=locale,
                                          tz=tz, is_bot=False, deleted=left)
+    if tz:
+        await repo.adopt_zone(conn, workspace_id, tz)
     if reachable:
         await conn.execute(sa.update(members).where(members.c.id == member_id).values(unreachable=None))
 

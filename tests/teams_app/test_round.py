@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from core.domain.rounds import REMINDER_GAP, reminder_time
 from tests.fakes.teams_activities import CHANNEL_ID, card_submit, channel_message, personal_conversation_id
 from tests.teams_app.conftest import ANN, BOB, CEM, DIRK, EVA, card_of, card_text, inputs, submit_data
 
@@ -104,3 +105,20 @@ async def test_the_whole_round(world):
     assert "gesloten" in card_text(closed[0])  # Cem's Teams speaks Dutch
 
     assert world.assert_every_card_valid() >= 12
+
+
+async def test_people_who_never_wrote_are_reminded_at_the_teams_hour_not_utcs(world):
+    """Teams tells a person's zone only with their own activities. Cem never wrote to the bot, so his
+    reminder follows the zone Ann's client told (Brussels), not UTC, an hour later in winter."""
+    bc = world.connector
+    await share_round(world)
+    cem_chat = personal_conversation_id(CEM)
+    await bc.wait_for(lambda: bc.activities(cem_chat))
+    deadline = datetime.combine(date.today() + timedelta(days=7), time(17), BRUSSELS).astimezone(timezone.utc)
+    at = reminder_time(deadline, "Europe/Brussels", datetime.now(timezone.utc) + REMINDER_GAP)
+    assert at != reminder_time(deadline, "UTC", datetime.now(timezone.utc) + REMINDER_GAP)
+    await world.run_due(at - timedelta(minutes=1))
+    assert len(bc.activities(cem_chat)) == 1
+    await world.run_due(at + timedelta(minutes=1))
+    await bc.wait_for(lambda: len(bc.activities(cem_chat)) == 2)
+    assert "gentle reminder" in card_text(bc.activities(cem_chat)[1]).lower()  # his language isn't known either
