@@ -167,20 +167,23 @@ async def ensure_channel(conn: AsyncConnection, workspace_id: int, external_id: 
         channels.c.workspace_id == workspace_id, channels.c.external_id == external_id))).scalar_one()
 
 
+# A person's zone, else their workspace's: Teams tells a zone only once the person writes (see
+# remember_person in core/persistence/teams.py). Every query of these columns joins the workspace.
+_member_tz = sa.func.coalesce(members.c.tz, workspaces.c.tz).label("tz")
 _member_cols = [members.c.id, members.c.workspace_id, members.c.external_id, members.c.name, members.c.locale,
-                members.c.tz, members.c.is_bot, members.c.deleted, members.c.unreachable, members.c.refreshed_at,
+                _member_tz, members.c.is_bot, members.c.deleted, members.c.unreachable, members.c.refreshed_at,
                 members.c.home_opened_at]
 
 
 def _member(row, workspace: WorkspaceRef) -> MemberRow:
-    return MemberRow(row.id, row.workspace_id, PersonRef(workspace, row.external_id), row.name, row.locale,
-                     row.tz or row.ws_tz, row.is_bot, row.deleted, row.unreachable, row.refreshed_at, row.ws_locale, row.home_opened_at)
+    return MemberRow(row.id, row.workspace_id, PersonRef(workspace, row.external_id), row.name, row.locale, row.tz,
+                     row.is_bot, row.deleted, row.unreachable, row.refreshed_at, row.ws_locale, row.home_opened_at)
 
 
 # Built once, with the id as a parameter: every job reads its round and person, and building the query
 # (and its cache key) each time cost about as much as running it.
 _MEMBER_BY_ID = (sa.select(*_member_cols, workspaces.c.platform, workspaces.c.external_id.label("ws_external"),
-                           workspaces.c.locale.label("ws_locale"), workspaces.c.tz.label("ws_tz"))
+                           workspaces.c.locale.label("ws_locale"))
                  .join(workspaces, workspaces.c.id == members.c.workspace_id)
                  .where(members.c.id == sa.bindparam("member_id")))
 
@@ -190,8 +193,7 @@ async def get_member(conn: AsyncConnection, member_id: int) -> MemberRow:
     return _member(row, WorkspaceRef(row.platform, row.ws_external))
 
 
-_MEMBER_BY_REF = (sa.select(*_member_cols, workspaces.c.locale.label("ws_locale"),  # built once, like _MEMBER_BY_ID
-                             workspaces.c.tz.label("ws_tz"))
+_MEMBER_BY_REF = (sa.select(*_member_cols, workspaces.c.locale.label("ws_locale"))  # built once, like _MEMBER_BY_ID
                   .join(workspaces, workspaces.c.id == members.c.workspace_id)
                   .where(workspaces.c.platform == sa.bindparam("platform"),
                          workspaces.c.external_id == sa.bindparam("workspace"),
@@ -244,7 +246,8 @@ _ROUND_BY_ID = (  # built once, like _MEMBER_BY_ID
               workspaces.c.name.label("ws_name"), workspaces.c.locale.label("ws_locale"),
               workspaces.c.tz.label("ws_tz"), channels.c.external_id.label("ch_external"),
               _author.c.external_id.label("a_external"), _author.c.name.label("a_name"),
-              _author.c.locale.label("a_locale"), _author.c.tz.label("a_tz"), _author.c.is_bot.label("a_bot"),
+              _author.c.locale.label("a_locale"), sa.func.coalesce(_author.c.tz, workspaces.c.tz).label("a_tz"),
+              _author.c.is_bot.label("a_bot"),
               _author.c.deleted.label("a_deleted"), _author.c.unreachable.label("a_unreachable"),
               _author.c.refreshed_at.label("a_refreshed"), _author.c.home_opened_at.label("a_home_opened"))
     .join(workspaces, workspaces.c.id == rounds.c.workspace_id)
@@ -260,7 +263,7 @@ async def get_round(conn: AsyncConnection, round_id: int) -> RoundRow | None:
     ws = WorkspaceRef(row.platform, row.ws_external)
     workspace = WorkspaceRow(row.workspace_id, ws, row.ws_name, row.ws_locale, row.ws_tz)
     author_row = MemberRow(row.author_id, row.workspace_id, PersonRef(ws, row.a_external), row.a_name, row.a_locale,
-                           row.a_tz or row.ws_tz, row.a_bot, row.a_deleted, row.a_unreachable, row.a_refreshed, row.ws_locale,
+                           row.a_tz, row.a_bot, row.a_deleted, row.a_unreachable, row.a_refreshed, row.ws_locale,
                            row.a_home_opened)
     post = Posted(row.post_conversation, row.post_id) if row.post_id else None
     return RoundRow(row.id, workspace, ChannelRef(ws, row.ch_external), row.channel_id, author_row, row.title,
@@ -339,8 +342,7 @@ async def save_answer(conn: AsyncConnection, round_id: int, member_id: int, text
 
 def _answer_query():
     return (sa.select(answers, *[c.label(f"m_{c.name}") for c in _member_cols], workspaces.c.platform,
-                      workspaces.c.external_id.label("ws_external"), workspaces.c.locale.label("ws_locale"),
-                      workspaces.c.tz.label("ws_tz"))
+                      workspaces.c.external_id.label("ws_external"), workspaces.c.locale.label("ws_locale"))
             .join(members, members.c.id == answers.c.member_id)
             .join(workspaces, workspaces.c.id == members.c.workspace_id))
 
@@ -348,7 +350,7 @@ def _answer_query():
 def _answer(row) -> AnswerRow:
     ws = WorkspaceRef(row.platform, row.ws_external)
     member = MemberRow(row.m_id, row.m_workspace_id, PersonRef(ws, row.m_external_id), row.m_name, row.m_locale,
-                       row.m_tz or row.ws_tz, row.m_is_bot, row.m_deleted, row.m_unreachable, row.m_refreshed_at, row.ws_locale,
+                       row.m_tz, row.m_is_bot, row.m_deleted, row.m_unreachable, row.m_refreshed_at, row.ws_locale,
                        row.m_home_opened_at)
     reply = Posted(row.reply_conversation, row.reply_id) if row.reply_id else None
     return AnswerRow(row.id, row.round_id, member, tuple(row.texts), row.version, row.updated_at, reply)
